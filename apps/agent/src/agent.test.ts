@@ -1,0 +1,128 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { DatapathCounters, EndpointInfo, FlowEvent } from '@tycho/datapath';
+import { DirectoryKubeStore } from '@tycho/kube';
+import type { GetFlowsResponse } from '@tycho/flow';
+import { startAgent, type Agent, type AgentDatapath } from './agent.ts';
+
+/** Stands in for NodeDatapath: records attachments, lets the test emit events and losses. */
+class RecordingDatapath implements AgentDatapath {
+  readonly attached = new Map<number, EndpointInfo>();
+  lostEvents = 0;
+  private listener: ((batch: FlowEvent[]) => void) | undefined;
+
+  attachEndpoint(ifindex: number, info: EndpointInfo): void {
+    this.attached.set(ifindex, info);
+  }
+  detachEndpoint(ifindex: number): void {
+    this.attached.delete(ifindex);
+  }
+  onEvents(cb: (batch: FlowEvent[]) => void): void {
+    this.listener = cb;
+  }
+  counters(): DatapathCounters {
+    return { lostEvents: this.lostEvents, packets: 0, events: 0, parseErrors: 0 };
+  }
+  bootNsToWallMs(tsNs: number): number {
+    return Date.UTC(2024, 0, 1) + tsNs / 1e6;
+  }
+  emit(batch: FlowEvent[]): void {
+    this.listener?.(batch);
+  }
+}
+
+let dir: string;
+let datapath: RecordingDatapath;
+let agent: Agent;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tycho-agent-'));
+  const store = new DirectoryKubeStore(join(dir, 'kube'));
+  store.put('pods', {
+    metadata: { name: 'echo-a-6d9c8-x1', namespace: 'default', labels: { name: 'echo-a' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'echo-a-6d9c8', uid: 'u' }] },
+    spec: { nodeName: 'node-1', containers: [] },
+    status: { podIP: '10.244.0.5' },
+  });
+  datapath = new RecordingDatapath();
+  agent = await startAgent({
+    nodeName: 'node-1',
+    socketPath: join(dir, 'node-1', 'agent.sock'),
+    stateDir: join(dir, 'node-1'),
+    kubeDir: join(dir, 'kube'),
+    ringCapacity: 63,
+    datapath,
+    lostEventsPollMs: 5,
+    log: () => {},
+  });
+});
+afterEach(async () => {
+  await agent.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function register(body: object): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: join(dir, 'node-1', 'agent.sock'), method: 'POST', path: '/v1/endpoints', agent: false }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+function observeAll(): Promise<GetFlowsResponse[]> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws+unix://${join(dir, 'node-1', 'agent.sock')}:/v1/observe`);
+    const received: GetFlowsResponse[] = [];
+    ws.on('open', () => ws.send('{}'));
+    ws.on('message', (data) => received.push(JSON.parse(data.toString()) as GetFlowsResponse));
+    ws.on('close', () => resolve(received));
+    ws.on('error', reject);
+  });
+}
+
+describe('agent', () => {
+  it('registers a pod, attaches it, and serves its datapath events as enriched flows', async () => {
+    const reply = await register({
+      containerId: 'c1', podName: 'echo-a-6d9c8-x1', namespace: 'default', netns: '/run/netns/x', ifname: 'eth0',
+      hostIfname: 'lxcecho', hostIfindex: 31, ipv4: '10.244.0.5',
+    });
+    expect(reply.status).toBe(201);
+    const { id, identity } = JSON.parse(reply.body) as { id: number; identity: number };
+    expect(datapath.attached.get(31)).toEqual({ endpointId: id, identity, flags: 0 });
+
+    datapath.emit([{
+      tsNs: 1e9, type: 4, subType: 1, obsPoint: 101, verdict: 1, ifindex: 31, endpointId: id, isReply: false, tcpFlags: 0x02,
+      dropReason: 0, family: 4, proto: 6, saddr: '192.0.2.1', daddr: '10.244.0.5', sport: 40000, dport: 8080,
+      srcIdentity: 0, dstIdentity: 0, packetsFwd: 1, bytesFwd: 60, packetsRev: 0, bytesRev: 0, pktLen: 60, payload: undefined,
+    }]);
+    const [response] = await observeAll();
+    expect(response?.flow).toMatchObject({
+      time: '2024-01-01T00:00:01Z',
+      source: { identity: 2, labels: ['reserved:world'] },
+      destination: { ID: id, identity, pod_name: 'echo-a-6d9c8-x1', workloads: [{ name: 'echo-a', kind: 'Deployment' }] },
+      traffic_direction: 'INGRESS',
+      interface: { index: 31, name: 'lxcecho' },
+    });
+  });
+
+  it('reports growth of the datapath’s lost-event counter as PERF_EVENT_RING_BUFFER losses', async () => {
+    datapath.lostEvents = 4;
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (agent.observer.status().lost_events > 0) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 5);
+    });
+    const responses = await observeAll();
+    expect(responses.map((r) => r.lost_events)).toEqual([{ source: 'PERF_EVENT_RING_BUFFER', num_events_lost: 4 }]);
+  });
+});

@@ -1,0 +1,109 @@
+import { mkdirSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { NodeDatapath } from '@tycho/datapath';
+import { DirectoryKubeStore, type KubeStore } from '@tycho/kube';
+import { createApiServer } from './apiServer.ts';
+import { EndpointManager } from './endpointManager.ts';
+import { createFlowEnricher, type EnrichedFlow } from './flowEnricher.ts';
+import { IdentityAllocator } from './identityAllocator.ts';
+import { createInterfaceNameLookup } from './interfaceNames.ts';
+import { IpCache } from './ipCache.ts';
+import { Observer } from './observer.ts';
+
+/** The part of NodeDatapath the agent uses; tests pass a recording implementation. */
+export type AgentDatapath = Pick<NodeDatapath, 'attachEndpoint' | 'detachEndpoint' | 'onEvents' | 'counters' | 'bootNsToWallMs'>;
+
+export interface AgentOptions {
+  nodeName: string;
+  socketPath: string;
+  stateDir: string;
+  /** Root of the KubeStore; identities are allocated under `<kubeDir>/identities/`. */
+  kubeDir: string;
+  ringCapacity?: number;
+  datapath: AgentDatapath;
+  /** Defaults to a DirectoryKubeStore at `kubeDir`. */
+  kubeStore?: KubeStore;
+  /** How often the datapath's lost-event counter is checked. */
+  lostEventsPollMs?: number;
+  /** Every enriched flow, payload included (the hook L7 parsing attaches to). */
+  onFlow?: (enriched: EnrichedFlow) => void;
+  log?: (message: string) => void;
+}
+
+/**
+ * One node's agent: restores and serves endpoints, turns datapath events into
+ * Hubble flows in the observer, and serves the API on the node's socket.
+ */
+export async function startAgent(options: AgentOptions) {
+  const log = options.log ?? ((message: string) => console.error(`[agent ${options.nodeName}] ${message}`));
+  mkdirSync(options.kubeDir, { recursive: true });
+  const identities = new IdentityAllocator(join(options.kubeDir, 'identities'));
+  let endpoints: EndpointManager | undefined;
+  const ipCache = new IpCache({
+    store: options.kubeStore ?? new DirectoryKubeStore(options.kubeDir),
+    identities,
+    nodeName: options.nodeName,
+    hostIPs: localAddresses(),
+    localEndpointByIp: (ip) => endpoints?.byIp(ip),
+  });
+  ipCache.watch(options.kubeDir);
+  endpoints = new EndpointManager({
+    stateDir: options.stateDir,
+    datapath: options.datapath,
+    resolvePod: (namespace, podName) => ipCache.podSecurity(namespace, podName),
+    log,
+  });
+  const localEndpoints = endpoints;
+  const restored = localEndpoints.restore();
+  log(`restored ${restored.length} endpoint(s)`);
+
+  const observer = new Observer({ nodeName: options.nodeName, ...(options.ringCapacity ? { ringCapacity: options.ringCapacity } : {}) });
+  const interfaceNames = createInterfaceNameLookup();
+  const enricher = createFlowEnricher({
+    nodeName: options.nodeName,
+    lookupIp: (ip) => ipCache.lookup(ip),
+    bootNsToWallMs: (tsNs) => options.datapath.bootNsToWallMs(tsNs),
+    interfaceName: (ifindex) => localEndpoints.byIfindex(ifindex)?.hostIfname ?? interfaceNames.nameOf(ifindex),
+    labelsOfIdentity: (identity) => identities.labelsOf(identity),
+  });
+  options.datapath.onEvents((batch) => {
+    for (const event of batch) {
+      const enriched = enricher.enrich(event);
+      observer.publish(enriched.flow);
+      options.onFlow?.(enriched);
+    }
+  });
+
+  let lostSeen = options.datapath.counters().lostEvents;
+  const lostTimer = setInterval(() => {
+    const lost = options.datapath.counters().lostEvents;
+    if (lost > lostSeen) observer.reportLost('PERF_EVENT_RING_BUFFER', lost - lostSeen);
+    lostSeen = lost;
+  }, options.lostEventsPollMs ?? 1000);
+  lostTimer.unref();
+
+  const api = createApiServer({ observer, endpoints: localEndpoints, log });
+  await api.listen(options.socketPath);
+  log(`listening on ${options.socketPath}`);
+
+  return {
+    observer,
+    endpoints: localEndpoints,
+    ipCache,
+    async stop(): Promise<void> {
+      clearInterval(lostTimer);
+      ipCache.close();
+      await api.close();
+    },
+  } as const;
+}
+
+export type Agent = Awaited<ReturnType<typeof startAgent>>;
+
+/** This node's own addresses: the agent runs in the node's network namespace. */
+function localAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((addresses) => addresses ?? [])
+    .map((address) => address.address);
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { parseAgentFlags } from './agentFlags.ts';
+
+const required = ['--node', 'node-1', '--socket', '/run/tycho/node-1/agent.sock', '--pin-dir', '/sys/fs/bpf/tycho/node-1', '--state-dir', '/run/tycho/node-1', '--kube-dir', '/run/tycho/lab/kube'];
+
+describe('parseAgentFlags', () => {
+  it('reads the required flags and applies the defaults', () => {
+    expect(parseAgentFlags(required)).toEqual({
+      kind: 'config',
+      config: {
+        nodeName: 'node-1',
+        socketPath: '/run/tycho/node-1/agent.sock',
+        pinDir: '/sys/fs/bpf/tycho/node-1',
+        stateDir: '/run/tycho/node-1',
+        kubeDir: '/run/tycho/lab/kube',
+        ringCapacity: 4095,
+        reportIntervalMs: 5000,
+        l7Ports: [53, 80, 8080],
+      },
+    });
+  });
+
+  it('reads the optional flags', () => {
+    const parsed = parseAgentFlags([...required, '--ring-capacity', '1023', '--report-interval', '500ms', '--l7-ports', '53, 9090']);
+    expect(parsed).toMatchObject({ kind: 'config', config: { ringCapacity: 1023, reportIntervalMs: 500, l7Ports: [53, 9090] } });
+  });
+
+  it('answers --help', () => {
+    expect(parseAgentFlags(['--help'])).toEqual({ kind: 'help' });
+  });
+
+  it('names every missing required flag', () => {
+    const parsed = parseAgentFlags(['--node', 'node-1']);
+    expect(parsed.kind).toBe('error');
+    const message = parsed.kind === 'error' ? parsed.message : '';
+    for (const flag of ['--socket', '--pin-dir', '--state-dir', '--kube-dir']) expect(message).toContain(`${flag} is required`);
+  });
+
+  it.each([
+    [['--ring-capacity', '4096'], /--ring-capacity: 4096 is not allowed; use one less than a power of two/],
+    [['--report-interval', 'soon'], /--report-interval: 'soon' is not a duration/],
+    [['--l7-ports', '80,http'], /--l7-ports: expected up to 8 comma-separated ports/],
+    [['--l7-ports', '1,2,3,4,5,6,7,8,9'], /--l7-ports: expected up to 8/],
+    [['--colour', 'red'], /Unknown option '--colour'/],
+  ])('explains a bad value: %j', (extra, message) => {
+    const parsed = parseAgentFlags([...required, ...extra]);
+    expect(parsed.kind).toBe('error');
+    expect(parsed.kind === 'error' ? parsed.message : '').toMatch(message);
+  });
+});

@@ -1,0 +1,126 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { DEFAULT_RING_CAPACITY, isValidRingCapacity, parseDurationMs } from '@tycho/flow';
+
+export const AGENT_USAGE = `Usage: tycho-agent --node <name> --socket <path> --pin-dir <dir> --state-dir <dir> --kube-dir <dir> [options]
+
+Tycho's per-node agent: attaches the datapath to pods the CNI plugin registers,
+turns datapath events into Hubble flows and serves them. Run it inside the
+node's network namespace.
+
+Required:
+  --node <name>            name of this node (as in the KubeStore), e.g. node-1
+  --socket <path>          unix socket for the agent API, e.g. /run/tycho/node-1/agent.sock
+  --pin-dir <dir>          bpffs directory of this node's pinned maps, e.g. /sys/fs/bpf/tycho/node-1
+  --state-dir <dir>        where endpoint state persists, e.g. /run/tycho/node-1
+  --kube-dir <dir>         KubeStore root shared by all agents, e.g. /run/tycho/lab/kube
+
+Options:
+  --ring-capacity <n>      flows kept for observe; 2^k-1 (default ${DEFAULT_RING_CAPACITY})
+  --report-interval <dur>  how often long-lived connections are reported (default 5s)
+  --l7-ports <list>        ports whose payload is captured for L7, at most 8 (default 53,80,8080)
+  -h, --help               show this help
+`;
+
+const MAX_L7_PORTS = 8;
+
+const agentFlagsSchema = z.object({
+  node: z.string({ error: '--node is required' }).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, '--node: expected a node name such as node-1'),
+  socket: z.string({ error: '--socket is required' }).min(1),
+  'pin-dir': z.string({ error: '--pin-dir is required' }).min(1),
+  'state-dir': z.string({ error: '--state-dir is required' }).min(1),
+  'kube-dir': z.string({ error: '--kube-dir is required' }).min(1),
+  'ring-capacity': z
+    .string()
+    .default(String(DEFAULT_RING_CAPACITY))
+    .transform((text, ctx) => {
+      const n = Number(text);
+      if (!/^\d+$/.test(text) || !isValidRingCapacity(n)) {
+        ctx.addIssue({ code: 'custom', message: `--ring-capacity: ${text} is not allowed; use one less than a power of two up to 65535 (e.g. 1023, 4095, 16383)` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  'report-interval': z
+    .string()
+    .default('5s')
+    .transform((text, ctx) => {
+      const ms = parseDurationMs(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `--report-interval: '${text}' is not a duration; use e.g. 500ms, 5s, 1m` });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  'l7-ports': z
+    .string()
+    .default('53,80,8080')
+    .transform((text, ctx) => {
+      const parts = text.split(',').map((part) => part.trim()).filter((part) => part !== '');
+      const ports = parts.map(Number);
+      const bad = parts.filter((part, i) => !/^\d+$/.test(part) || (ports[i] ?? 0) < 1 || (ports[i] ?? 0) > 65535);
+      if (bad.length > 0 || ports.length > MAX_L7_PORTS) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `--l7-ports: expected up to ${MAX_L7_PORTS} comma-separated ports 1-65535, got '${text}'`,
+        });
+        return z.NEVER;
+      }
+      return [...new Set(ports)];
+    }),
+});
+
+export interface AgentConfig {
+  nodeName: string;
+  socketPath: string;
+  pinDir: string;
+  stateDir: string;
+  kubeDir: string;
+  ringCapacity: number;
+  reportIntervalMs: number;
+  l7Ports: number[];
+}
+
+export type ParsedAgentFlags = { kind: 'help' } | { kind: 'config'; config: AgentConfig } | { kind: 'error'; message: string };
+
+/** Reads the agent's command line; errors name the flag and what it expects. */
+export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        node: { type: 'string' },
+        socket: { type: 'string' },
+        'pin-dir': { type: 'string' },
+        'state-dir': { type: 'string' },
+        'kube-dir': { type: 'string' },
+        'ring-capacity': { type: 'string' },
+        'report-interval': { type: 'string' },
+        'l7-ports': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    return { kind: 'error', message: (err as Error).message };
+  }
+  if (values.help) return { kind: 'help' };
+  const parsed = agentFlagsSchema.safeParse(values);
+  if (!parsed.success) return { kind: 'error', message: parsed.error.issues.map((issue) => issue.message).join('\n') };
+  const flags = parsed.data;
+  return {
+    kind: 'config',
+    config: {
+      nodeName: flags.node,
+      socketPath: flags.socket,
+      pinDir: flags['pin-dir'],
+      stateDir: flags['state-dir'],
+      kubeDir: flags['kube-dir'],
+      ringCapacity: flags['ring-capacity'],
+      reportIntervalMs: flags['report-interval'],
+      l7Ports: flags['l7-ports'],
+    },
+  };
+}

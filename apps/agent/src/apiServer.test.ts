@@ -1,0 +1,219 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Flow } from '@tycho/flow';
+import { createApiServer, type ApiServer } from './apiServer.ts';
+import { EndpointManager } from './endpointManager.ts';
+import { Observer } from './observer.ts';
+
+const run = promisify(execFile);
+let dir: string;
+let socketPath: string;
+let observer: Observer;
+let api: ApiServer;
+const attached = new Map<number, number>();
+
+function flowAt(second: number): Flow {
+  const time = new Date(Date.UTC(2024, 0, 1) + second * 1000).toISOString();
+  return { time, uuid: `flow-${second}`, verdict: 'FORWARDED', Type: 'L3_L4', node_name: 'node-1', event_type: { type: 4 } };
+}
+
+function http(method: string, path: string, body?: string): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method, path, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Opens /v1/observe, sends `request`, collects messages until `count` arrive or the server closes. */
+function observe(message: string, count = Number.POSITIVE_INFINITY): Promise<{ messages: unknown[]; closeCode?: number; ws: WebSocket }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws+unix://${socketPath}:/v1/observe`);
+    const messages: unknown[] = [];
+    ws.on('open', () => ws.send(message));
+    ws.on('message', (data) => {
+      messages.push(JSON.parse(data.toString()));
+      if (messages.length === count) resolve({ messages, ws });
+    });
+    ws.on('close', (code) => resolve({ messages, closeCode: code, ws }));
+    ws.on('error', reject);
+  });
+}
+
+const echoA = {
+  containerId: 'c1',
+  podName: 'echo-a',
+  namespace: 'default',
+  netns: '/run/netns/tycho-pod-default-echo-a',
+  ifname: 'eth0',
+  hostIfname: 'lxc1234',
+  hostIfindex: 20,
+  ipv4: '10.244.0.5',
+};
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tycho-api-'));
+  socketPath = join(dir, 'node-1', 'agent.sock');
+  observer = new Observer({ nodeName: 'node-1', ringCapacity: 15 });
+  attached.clear();
+  const endpoints = new EndpointManager({
+    stateDir: dir,
+    datapath: {
+      attachEndpoint: (ifindex, info) => attached.set(ifindex, info.endpointId),
+      detachEndpoint: (ifindex) => attached.delete(ifindex),
+    },
+    resolvePod: () => ({ identity: 256, labels: ['k8s:io.kubernetes.pod.namespace=default'], workloads: [] }),
+  });
+  api = createApiServer({ observer, endpoints });
+  await api.listen(socketPath);
+});
+afterEach(async () => {
+  await api.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('agent API: endpoints', () => {
+  it('registers an endpoint: 201 with its id and identity, and attaches it', async () => {
+    expect(await http('POST', '/v1/endpoints', JSON.stringify(echoA))).toEqual({ status: 201, json: { id: 1, identity: 256 } });
+    expect(attached.get(20)).toBe(1);
+  });
+
+  it('lists registered endpoints', async () => {
+    await http('POST', '/v1/endpoints', JSON.stringify(echoA));
+    const { status, json } = await http('GET', '/v1/endpoints');
+    expect(status).toBe(200);
+    expect(json).toMatchObject([{ containerId: 'c1', id: 1, ipv4: '10.244.0.5' }]);
+  });
+
+  it('accepts an address with a prefix length and keeps it bare', async () => {
+    await http('POST', '/v1/endpoints', JSON.stringify({ ...echoA, ipv4: '10.244.0.5/32' }));
+    expect((await http('GET', '/v1/endpoints')).json).toMatchObject([{ ipv4: '10.244.0.5' }]);
+  });
+
+  it('answers 400 to a body that is not JSON', async () => {
+    const { status, json } = await http('POST', '/v1/endpoints', '{"containerId":');
+    expect(status).toBe(400);
+    expect(json).toEqual({ error: expect.stringMatching(/^request body is not JSON/) });
+  });
+
+  it('answers 400 naming the fields that are missing or wrong', async () => {
+    const { hostIfindex: _missing, ...withoutIfindex } = echoA;
+    const { status, json } = await http('POST', '/v1/endpoints', JSON.stringify({ ...withoutIfindex, ipv4: 'ten.zero' }));
+    expect(status).toBe(400);
+    expect((json as { error: string }).error).toMatch(/hostIfindex: required \(the host-side veth ifindex\); ipv4: expected an IPv4 address/);
+  });
+
+  it('deregisters with 204, also for containers it does not know', async () => {
+    await http('POST', '/v1/endpoints', JSON.stringify(echoA));
+    expect((await http('DELETE', '/v1/endpoints/c1')).status).toBe(204);
+    expect((await http('DELETE', '/v1/endpoints/c1')).status).toBe(204);
+    expect(attached.size).toBe(0);
+  });
+
+  it('answers 404 for unknown paths and 405 for wrong methods', async () => {
+    expect((await http('GET', '/v2/nothing')).status).toBe(404);
+    expect((await http('PUT', '/v1/endpoints')).status).toBe(405);
+  });
+});
+
+describe('agent API: status', () => {
+  it('reports the ring’s counts', async () => {
+    observer.publish(flowAt(1));
+    const { status, json } = await http('GET', '/v1/status');
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ node_name: 'node-1', num_flows: 1, max_flows: 15, seen_flows: 1, lost_events: 0 });
+    expect(typeof (json as { uptime_ns: unknown }).uptime_ns).toBe('number');
+  });
+});
+
+describe('agent API: /v1/observe', () => {
+  it('streams the requested flows as GetFlowsResponse messages, then closes normally', async () => {
+    for (let s = 1; s <= 3; s++) observer.publish(flowAt(s));
+    const { messages, closeCode } = await observe(JSON.stringify({ number: 2 }));
+    expect(messages).toEqual([
+      { flow: flowAt(2), node_name: 'node-1', time: flowAt(2).time },
+      { flow: flowAt(3), node_name: 'node-1', time: flowAt(3).time },
+    ]);
+    expect(closeCode).toBe(1000);
+  });
+
+  it('keeps following new flows', async () => {
+    observer.publish(flowAt(1));
+    const ws = new WebSocket(`ws+unix://${socketPath}:/v1/observe`);
+    ws.on('open', () => ws.send(JSON.stringify({ number: 1, follow: true })));
+    const uuids = await new Promise<string[]>((resolve) => {
+      const seen: string[] = [];
+      ws.on('message', (data) => {
+        seen.push((JSON.parse(data.toString()) as { flow: Flow }).flow.uuid);
+        // The first flow proves the server holds the follower; later ones are live.
+        if (seen.length === 1) observer.publish(flowAt(2));
+        if (seen.length === 2) resolve(seen);
+      });
+    });
+    ws.close();
+    expect(uuids).toEqual(['flow-1', 'flow-2']);
+  });
+
+  it('answers a request that is not JSON with an error message and closes', async () => {
+    const { messages, closeCode } = await observe('number=5');
+    expect(messages).toEqual([{ error: expect.stringMatching(/^invalid observe request: not JSON/) }]);
+    expect(closeCode).toBe(1008);
+  });
+
+  it('names the field of an invalid request', async () => {
+    const { messages } = await observe(JSON.stringify({ number: -1, since: 'yesterday', colour: 'red' }));
+    const error = (messages[0] as { error: string }).error;
+    expect(error).toMatch(/number: expected a non-negative integer/);
+    expect(error).toMatch(/since: expected an RFC 3339 time/);
+    expect(error).toMatch(/colour/);
+  });
+
+  it('refuses WebSocket upgrades on other paths', async () => {
+    const ws = new WebSocket(`ws+unix://${socketPath}:/v1/other`);
+    const failure = await new Promise<Error>((resolve) => ws.on('error', resolve));
+    expect(failure.message).toMatch(/404/);
+  });
+});
+
+describe('agent API: socket', () => {
+  it('replaces a stale socket left by an agent that died', async () => {
+    const stale = join(dir, 'stale.sock');
+    await run(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`]).catch(() => {});
+    expect(statSync(stale).isSocket()).toBe(true);
+    const second = createApiServer({ observer, endpoints: { register: () => { throw new Error('unused'); }, deregister: () => {}, list: () => [] } });
+    await second.listen(stale);
+    const saved = socketPath;
+    socketPath = stale;
+    expect((await http('GET', '/v1/status')).status).toBe(200);
+    socketPath = saved;
+    await second.close();
+  });
+
+  it('refuses to take over a socket another agent is listening on', async () => {
+    const second = createApiServer({ observer, endpoints: { register: () => { throw new Error('unused'); }, deregister: () => {}, list: () => [] } });
+    await expect(second.listen(socketPath)).rejects.toThrow(/another process is listening/);
+    expect((await http('GET', '/v1/status')).status).toBe(200);
+  });
+
+  it('refuses to replace a file that is not a socket', async () => {
+    const file = join(dir, 'not-a-socket');
+    writeFileSync(file, 'data');
+    const second = createApiServer({ observer, endpoints: { register: () => { throw new Error('unused'); }, deregister: () => {}, list: () => [] } });
+    await expect(second.listen(file)).rejects.toThrow(/exists and is not a socket/);
+    expect(existsSync(file)).toBe(true);
+  });
+});
+

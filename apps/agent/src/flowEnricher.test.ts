@@ -1,0 +1,189 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FlowEvent } from '@tycho/datapath';
+import { DirectoryKubeStore } from '@tycho/kube';
+import { createFlowEnricher } from './flowEnricher.ts';
+import { IdentityAllocator } from './identityAllocator.ts';
+import { IpCache, type LocalEndpointView } from './ipCache.ts';
+
+const BOOT_EPOCH_MS = Date.UTC(2024, 0, 1);
+
+function flowEvent(overrides: Partial<FlowEvent> = {}): FlowEvent {
+  return {
+    tsNs: 20 * 60e9 + 34_567_891_234,
+    type: 4,
+    subType: 1,
+    obsPoint: 5,
+    verdict: 1,
+    ifindex: 17,
+    endpointId: 3,
+    isReply: false,
+    tcpFlags: 0x02,
+    dropReason: 0,
+    family: 4,
+    proto: 6,
+    saddr: '10.244.0.5',
+    daddr: '10.244.1.7',
+    sport: 51234,
+    dport: 8080,
+    srcIdentity: 0,
+    dstIdentity: 0,
+    packetsFwd: 1,
+    bytesFwd: 60,
+    packetsRev: 0,
+    bytesRev: 0,
+    pktLen: 60,
+    payload: undefined,
+    ...overrides,
+  };
+}
+
+let kubeDir: string;
+let store: DirectoryKubeStore;
+let identities: IdentityAllocator;
+const localEndpoints = new Map<string, LocalEndpointView>();
+
+function addPod(namespace: string, name: string, node: string, ip: string, labels: Record<string, string>, replicaSet?: string): void {
+  store.put('pods', {
+    metadata: {
+      name,
+      namespace,
+      labels,
+      ...(replicaSet ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: replicaSet, uid: 'u', controller: true }] } : {}),
+    },
+    spec: { nodeName: node, containers: [] },
+    status: { podIP: ip, hostIP: node === 'node-1' ? '172.18.0.2' : '172.18.0.3' },
+  });
+}
+
+function enricher() {
+  const ipCache = new IpCache({
+    store,
+    identities,
+    nodeName: 'node-1',
+    localEndpointByIp: (ip) => localEndpoints.get(ip),
+  });
+  return createFlowEnricher({
+    nodeName: 'node-1',
+    lookupIp: (ip) => ipCache.lookup(ip),
+    bootNsToWallMs: (tsNs) => BOOT_EPOCH_MS + tsNs / 1e6,
+    interfaceName: (ifindex) => (ifindex === 17 ? 'lxc-pod-to-a' : undefined),
+    newUuid: () => 'c0ffee00-0000-4000-8000-000000000001',
+  });
+}
+
+beforeEach(() => {
+  kubeDir = mkdtempSync(join(tmpdir(), 'tycho-kube-'));
+  store = new DirectoryKubeStore(kubeDir);
+  identities = new IdentityAllocator(join(kubeDir, 'identities'));
+  localEndpoints.clear();
+  store.put('nodes', { metadata: { name: 'node-1' }, status: { addresses: [{ type: 'InternalIP', address: '172.18.0.2' }] } });
+  store.put('nodes', { metadata: { name: 'node-2' }, status: { addresses: [{ type: 'InternalIP', address: '172.18.0.3' }] } });
+  addPod('default', 'pod-to-a-5f7c9-abcde', 'node-1', '10.244.0.5', { name: 'pod-to-a' }, 'pod-to-a-5f7c9');
+  addPod('default', 'echo-a-6d9c8-fghij', 'node-2', '10.244.1.7', { name: 'echo-a' }, 'echo-a-6d9c8');
+});
+afterEach(() => rmSync(kubeDir, { recursive: true, force: true }));
+
+describe('flow enricher', () => {
+  it('turns an egress TCP SYN between pods into a Hubble flow', () => {
+    const clientLabels = ['k8s:io.kubernetes.pod.namespace=default', 'k8s:name=pod-to-a'];
+    const echoLabels = ['k8s:io.kubernetes.pod.namespace=default', 'k8s:name=echo-a'];
+    const clientIdentity = identities.identityFor(clientLabels);
+    localEndpoints.set('10.244.0.5', { id: 3, identity: clientIdentity, labels: clientLabels, namespace: 'default', podName: 'pod-to-a-5f7c9-abcde' });
+
+    const { flow } = enricher().enrich(flowEvent());
+
+    expect(flow).toEqual({
+      time: '2024-01-01T00:20:34.567891234Z',
+      uuid: 'c0ffee00-0000-4000-8000-000000000001',
+      verdict: 'FORWARDED',
+      IP: { source: '10.244.0.5', destination: '10.244.1.7', ipVersion: 'IPv4' },
+      l4: { TCP: { source_port: 51234, destination_port: 8080, flags: { SYN: true } } },
+      source: {
+        ID: 3,
+        identity: clientIdentity,
+        namespace: 'default',
+        labels: clientLabels,
+        pod_name: 'pod-to-a-5f7c9-abcde',
+        workloads: [{ name: 'pod-to-a', kind: 'Deployment' }],
+      },
+      destination: {
+        identity: identities.identityFor(echoLabels),
+        namespace: 'default',
+        labels: echoLabels,
+        pod_name: 'echo-a-6d9c8-fghij',
+        workloads: [{ name: 'echo-a', kind: 'Deployment' }],
+      },
+      Type: 'L3_L4',
+      node_name: 'node-1',
+      event_type: { type: 4, sub_type: 5 },
+      traffic_direction: 'EGRESS',
+      trace_observation_point: 'FROM_ENDPOINT',
+      is_reply: false,
+      interface: { index: 17, name: 'lxc-pod-to-a' },
+      Summary: 'TCP Flags: SYN',
+    });
+  });
+
+  it('marks a packet delivered to a pod as ingress at to-endpoint (sub_type 0 is left out)', () => {
+    const { flow } = enricher().enrich(flowEvent({ obsPoint: 101 }));
+    expect(flow.traffic_direction).toBe('INGRESS');
+    expect(flow.trace_observation_point).toBe('TO_ENDPOINT');
+    expect(flow.event_type).toEqual({ type: 4 });
+  });
+
+  it('gives replies the direction of their connection', () => {
+    const reply = { isReply: true, tcpFlags: 0x12, saddr: '10.244.1.7', daddr: '10.244.0.5', sport: 8080, dport: 51234 };
+    expect(enricher().enrich(flowEvent({ ...reply, obsPoint: 101 })).flow.traffic_direction).toBe('EGRESS');
+    expect(enricher().enrich(flowEvent({ ...reply, obsPoint: 5 })).flow.traffic_direction).toBe('INGRESS');
+    expect(enricher().enrich(flowEvent({ ...reply, obsPoint: 101 })).flow.Summary).toBe('TCP Flags: SYN, ACK');
+  });
+
+  it('names this node host, other nodes remote-node and unknown addresses world', () => {
+    const e = enricher();
+    expect(e.enrich(flowEvent({ saddr: '172.18.0.2' })).flow.source).toEqual({ identity: 1, labels: ['reserved:host'] });
+    expect(e.enrich(flowEvent({ saddr: '172.18.0.3' })).flow.source).toEqual({ identity: 6, labels: ['reserved:remote-node'] });
+    expect(e.enrich(flowEvent({ daddr: '192.0.2.10' })).flow.destination).toEqual({ identity: 2, labels: ['reserved:world'] });
+  });
+
+  it('reports drops with their reason', () => {
+    const { flow } = enricher().enrich(flowEvent({ type: 1, verdict: 2, dropReason: 133, subType: 133 }));
+    expect(flow.verdict).toBe('DROPPED');
+    expect(flow.drop_reason).toBe(133);
+    expect(flow.drop_reason_desc).toBe('POLICY_DENIED');
+    expect(flow.event_type).toEqual({ type: 1, sub_type: 133 });
+  });
+
+  it('decodes UDP and ICMP', () => {
+    const udp = enricher().enrich(flowEvent({ proto: 17, sport: 40000, dport: 53, tcpFlags: 0 })).flow;
+    expect(udp.l4).toEqual({ UDP: { source_port: 40000, destination_port: 53 } });
+    expect(udp.Summary).toBe('UDP');
+    const icmp = enricher().enrich(flowEvent({ proto: 1, sport: 8, dport: 0, tcpFlags: 0 })).flow;
+    expect(icmp.l4).toEqual({ ICMPv4: { type: 8, code: 0 } });
+    expect(icmp.Summary).toBe('ICMPv4 EchoRequest');
+  });
+
+  it('prefers the identity the datapath resolved, with that identity’s labels', () => {
+    const e = enricher();
+    expect(e.enrich(flowEvent({ daddr: '192.0.2.10', dstIdentity: 4242 })).flow.destination).toEqual({ identity: 4242, labels: [] });
+    expect(e.enrich(flowEvent({ daddr: '192.0.2.10', dstIdentity: 1 })).flow.destination).toEqual({ identity: 1, labels: ['reserved:host'] });
+  });
+
+  it('keeps the payload for L7 parsing', () => {
+    const payload = new TextEncoder().encode('GET / HTTP/1.1\r\n');
+    expect(enricher().enrich(flowEvent({ payload })).payload).toBe(payload);
+  });
+
+  it('sees a pod added to the store after an unknown-address miss once the rate limit allows', () => {
+    let now = 0;
+    const ipCache = new IpCache({ store, identities, nodeName: 'node-1', missRefreshIntervalMs: 1000, now: () => now });
+    expect(ipCache.lookup('10.244.1.9').labels).toEqual(['reserved:world']);
+    addPod('default', 'late-1', 'node-2', '10.244.1.9', { name: 'late' });
+    now = 500;
+    expect(ipCache.lookup('10.244.1.9').labels).toEqual(['reserved:world']);
+    now = 1000;
+    expect(ipCache.lookup('10.244.1.9').podName).toBe('late-1');
+  });
+});

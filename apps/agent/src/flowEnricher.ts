@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import type { FlowEvent } from '@tycho/datapath';
+import {
+  dropReasonName,
+  l4Summary,
+  MonitorEventType,
+  reservedIdentityLabels,
+  reservedIdentityName,
+  tcpFlagsFromByte,
+  timestampFromEpochNs,
+  traceObservationPointFromCode,
+  traceSubTypeFromObservationPoint,
+  verdictFromCode,
+  type Endpoint,
+  type Flow,
+  type Layer4,
+  type TraceObservationPoint,
+  type TrafficDirection,
+} from '@tycho/flow';
+import type { IpCacheEntry } from './ipCache.ts';
+
+const IPPROTO_ICMP = 1;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+const IPPROTO_ICMPV6 = 58;
+
+/** A Hubble flow, with the packet's first payload bytes kept for L7 parsing. */
+export interface EnrichedFlow {
+  flow: Flow;
+  payload: Uint8Array | undefined;
+}
+
+export interface FlowEnricherOptions {
+  nodeName: string;
+  lookupIp: (ip: string) => IpCacheEntry;
+  /** CLOCK_BOOTTIME nanoseconds of an event → epoch milliseconds (NodeDatapath.bootNsToWallMs). */
+  bootNsToWallMs: (tsNs: number) => number;
+  interfaceName: (ifindex: number) => string | undefined;
+  /** Labels of an identity the datapath reports but the IP cache did not give (workload identities). */
+  labelsOfIdentity?: (identity: number) => string[] | undefined;
+  newUuid?: () => string;
+}
+
+/**
+ * Turns the datapath's raw `FlowEvent`s into Hubble `Flow`s: wall-clock time,
+ * endpoints from the IP cache, verdict and drop reason, L4 with TCP flags,
+ * observation point, direction and summary.
+ */
+export function createFlowEnricher(options: FlowEnricherOptions) {
+  const newUuid = options.newUuid ?? randomUUID;
+
+  /**
+   * Epoch nanoseconds of a boot-clock timestamp. Only the boot → wall offset
+   * goes through floating-point milliseconds (kept to the microsecond), so the
+   * event's own nanoseconds survive.
+   */
+  function wallClockNs(tsNs: number): bigint {
+    const offsetUs = Math.round((options.bootNsToWallMs(tsNs) - tsNs / 1e6) * 1000);
+    return BigInt(offsetUs) * 1000n + BigInt(Math.round(tsNs));
+  }
+
+  function labelsOf(identity: number): string[] {
+    const reserved = reservedIdentityName(identity);
+    if (reserved) return reservedIdentityLabels(reserved);
+    return options.labelsOfIdentity?.(identity) ?? [];
+  }
+
+  function enrich(event: FlowEvent): EnrichedFlow {
+    const observationPoint = traceObservationPointFromCode(event.obsPoint);
+    const dropped = event.type === MonitorEventType.DROP;
+    const l4 = layer4(event);
+    const direction = trafficDirection(observationPoint, event.isReply);
+    const subType = dropped ? event.dropReason : traceSubTypeFromObservationPoint(event.obsPoint);
+    const interfaceName = options.interfaceName(event.ifindex);
+
+    const flow: Flow = {
+      time: timestampFromEpochNs(wallClockNs(event.tsNs)),
+      uuid: newUuid(),
+      verdict: dropped && event.verdict === 0 ? 'DROPPED' : verdictFromCode(event.verdict),
+      ...(dropped ? { drop_reason: event.dropReason } : {}),
+      IP: { source: event.saddr, destination: event.daddr, ipVersion: event.family === 6 ? 'IPv6' : 'IPv4' },
+      ...(l4 ? { l4 } : {}),
+      source: endpointOf(options.lookupIp(event.saddr), event.srcIdentity, labelsOf),
+      destination: endpointOf(options.lookupIp(event.daddr), event.dstIdentity, labelsOf),
+      Type: 'L3_L4',
+      node_name: options.nodeName,
+      event_type: subType ? { type: event.type, sub_type: subType } : { type: event.type },
+      ...(direction ? { traffic_direction: direction } : {}),
+      ...(observationPoint !== 'UNKNOWN_POINT' ? { trace_observation_point: observationPoint } : {}),
+      ...(dropped ? { drop_reason_desc: dropReasonName(event.dropReason) } : {}),
+      is_reply: event.isReply,
+      interface: interfaceName ? { index: event.ifindex, name: interfaceName } : { index: event.ifindex },
+      Summary: l4Summary(l4),
+    };
+    return { flow, payload: event.payload };
+  }
+
+  return { enrich } as const;
+}
+
+export type FlowEnricher = ReturnType<typeof createFlowEnricher>;
+
+/**
+ * At an endpoint's veth, a packet leaving the pod (FROM_ENDPOINT) starts an
+ * egress connection and one arriving (TO_ENDPOINT) an ingress one; a reply
+ * belongs to the connection of the other side, so it takes the opposite.
+ */
+function trafficDirection(point: TraceObservationPoint, isReply: boolean): TrafficDirection | undefined {
+  if (point === 'FROM_ENDPOINT') return isReply ? 'INGRESS' : 'EGRESS';
+  if (point === 'TO_ENDPOINT') return isReply ? 'EGRESS' : 'INGRESS';
+  return undefined;
+}
+
+/** For ICMP the datapath carries the type in `sport` and the code in `dport`. */
+function layer4(event: FlowEvent): Layer4 | undefined {
+  switch (event.proto) {
+    case IPPROTO_TCP:
+      return { TCP: { source_port: event.sport, destination_port: event.dport, flags: tcpFlagsFromByte(event.tcpFlags) } };
+    case IPPROTO_UDP:
+      return { UDP: { source_port: event.sport, destination_port: event.dport } };
+    case IPPROTO_ICMP:
+      return { ICMPv4: { type: event.sport, code: event.dport } };
+    case IPPROTO_ICMPV6:
+      return { ICMPv6: { type: event.sport, code: event.dport } };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The datapath's identity wins when it knows one (policy fills it in);
+ * otherwise the IP cache's. Labels always belong to the identity shown.
+ */
+function endpointOf(entry: IpCacheEntry, datapathIdentity: number, labelsOf: (identity: number) => string[]): Endpoint {
+  const identity = datapathIdentity || entry.identity;
+  return {
+    ...(entry.endpointId !== undefined ? { ID: entry.endpointId } : {}),
+    identity,
+    ...(entry.namespace ? { namespace: entry.namespace } : {}),
+    labels: identity === entry.identity ? entry.labels : labelsOf(identity),
+    ...(entry.podName ? { pod_name: entry.podName } : {}),
+    ...(entry.workloads && entry.workloads.length > 0 ? { workloads: entry.workloads } : {}),
+  };
+}

@@ -1,0 +1,10 @@
+export { startAgent, type Agent, type AgentDatapath, type AgentOptions } from './agent.ts';
+export { parseAgentFlags, AGENT_USAGE, type AgentConfig } from './agentFlags.ts';
+export { createApiServer, type ApiServer, type EndpointRegistry } from './apiServer.ts';
+export { EndpointManager, type EndpointDatapath, type LocalEndpoint } from './endpointManager.ts';
+export { endpointRegistrationSchema, type EndpointRegistration } from './endpointRegistration.ts';
+export { createFlowEnricher, type EnrichedFlow, type FlowEnricher } from './flowEnricher.ts';
+export { IdentityAllocator, securityLabels } from './identityAllocator.ts';
+export { IpCache, workloadsOf, type IpCacheEntry } from './ipCache.ts';
+export { observeRequestSchema, parseObserveRequest } from './observeRequestSchema.ts';
+export { Observer, type FlowStream, type FlowStreamSink } from './observer.ts';

@@ -1,0 +1,63 @@
+import { formatCompact, formatJson, type GetFlowsResponse } from '@tycho/flow';
+import { selectAgentSockets } from './agentSockets.ts';
+import { createTimeOrderedBuffer, limitFlows, mergeByTime } from './flowMerge.ts';
+import { observeAgent } from './observeClient.ts';
+import { planObserve, type ObserveFlags } from './observeOptions.ts';
+
+export interface ObserveIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Zone of compact times; Hubble prints local time. */
+  timeZone?: 'local' | 'utc';
+  /** Ends a followed stream (Ctrl-C in the real CLI). */
+  stopSignal?: AbortSignal;
+}
+
+/**
+ * `tycho observe`: asks every selected agent for the same flows over its
+ * `/v1/observe` WebSocket and prints them merged by time. Nodes that cannot
+ * be reached are reported and skipped; it fails only when none answered.
+ */
+export async function runObserve(flags: ObserveFlags, io: ObserveIo): Promise<void> {
+  const plan = planObserve(flags);
+  const agents = selectAgentSockets(flags.socketDir, flags.node ?? []);
+  const print = (response: GetFlowsResponse) => {
+    const line =
+      flags.output === 'json'
+        ? formatJson(response)
+        : formatCompact(response, { printNodeName: flags.printNodeName ?? false, timeZone: io.timeZone ?? 'local' });
+    io.stdout(`${line}\n`);
+  };
+
+  if (!plan.request.follow) {
+    const perNode = agents.map(() => [] as GetFlowsResponse[]);
+    const streams = agents.map((agent, i) => observeAgent(agent.node, agent.socketPath, plan.request, (r) => perNode[i]?.push(r)));
+    const failures = await settle(streams.map((stream) => stream.done), io);
+    if (failures === agents.length) throw new Error('no agent answered');
+    let merged = mergeByTime(perNode);
+    if (plan.limit) merged = limitFlows(merged, plan.limit.count, plan.limit.from);
+    merged.forEach(print);
+    return;
+  }
+
+  const buffer = createTimeOrderedBuffer(print);
+  const streams = agents.map((agent) => observeAgent(agent.node, agent.socketPath, plan.request, buffer.push));
+  const onStop = () => streams.forEach((stream) => stream.close());
+  io.stopSignal?.addEventListener('abort', onStop, { once: true });
+  const failures = await settle(streams.map((stream) => stream.done), io);
+  io.stopSignal?.removeEventListener('abort', onStop);
+  buffer.flush();
+  if (failures === agents.length && !io.stopSignal?.aborted) throw new Error('no agent answered');
+}
+
+async function settle(streams: Promise<void>[], io: ObserveIo): Promise<number> {
+  const results = await Promise.allSettled(streams);
+  let failures = 0;
+  for (const result of results) {
+    if (result.status === 'rejected') {
+      failures++;
+      io.stderr(`tycho observe: ${(result.reason as Error).message}\n`);
+    }
+  }
+  return failures;
+}

@@ -1,0 +1,71 @@
+import { epochNsFromTimestamp, parseDurationMs, type ObserveRequest } from '@tycho/flow';
+import { parseObserveRequest } from '@tycho/agent';
+import { InvalidArgumentError } from 'commander';
+
+/** `tycho observe` flags as commander hands them over. */
+export interface ObserveFlags {
+  last?: number;
+  first?: number;
+  all?: boolean;
+  follow?: boolean;
+  since?: string;
+  until?: string;
+  node?: string[];
+  socketDir: string;
+  output: 'compact' | 'json';
+  printNodeName?: boolean;
+}
+
+export interface ObservePlan {
+  request: ObserveRequest;
+  /** Applied again after merging nodes: each node sends up to N, the merge keeps N overall. */
+  limit?: { count: number; from: 'first' | 'last' };
+}
+
+/** Hubble's default when nothing selects a range: the last 20 flows. */
+export const DEFAULT_LAST = 20;
+
+/** Turns the flags into the request every agent gets; conflicting flags are errors. */
+export function planObserve(flags: ObserveFlags, nowMs: number = Date.now()): ObservePlan {
+  if (flags.last !== undefined && flags.first !== undefined) throw new Error('--last and --first cannot be used together');
+  if (flags.all && (flags.last !== undefined || flags.first !== undefined)) throw new Error('--all cannot be used with --last or --first');
+  if (flags.first !== undefined && flags.follow) throw new Error('--first cannot be used with --follow');
+
+  const request: ObserveRequest = {};
+  if (flags.since !== undefined) request.since = parseTimeFlag('--since', flags.since, nowMs);
+  if (flags.until !== undefined) request.until = parseTimeFlag('--until', flags.until, nowMs);
+  if (flags.follow) request.follow = true;
+
+  let limit: ObservePlan['limit'];
+  if (flags.first !== undefined) {
+    limit = { count: flags.first, from: 'first' };
+    request.number = flags.first;
+    request.first = true;
+  } else if (flags.last !== undefined) {
+    limit = { count: flags.last, from: 'last' };
+    request.number = flags.last;
+  } else if (!flags.all && !flags.follow && flags.since === undefined && flags.until === undefined) {
+    limit = { count: DEFAULT_LAST, from: 'last' };
+    request.number = DEFAULT_LAST;
+  }
+
+  const checked = parseObserveRequest(request);
+  if (!checked.ok) throw new Error(checked.error);
+  return { request: checked.request, ...(limit ? { limit } : {}) };
+}
+
+/** `30s`, `5m`, `1h30m` (that long ago) or an RFC 3339 time → RFC 3339. */
+export function parseTimeFlag(flag: string, text: string, nowMs: number): string {
+  const agoMs = parseDurationMs(text);
+  if (agoMs !== undefined) return new Date(nowMs - agoMs).toISOString();
+  if (epochNsFromTimestamp(text) !== undefined) return text;
+  throw new Error(`${flag} '${text}': expected a duration such as 30s, 5m, 1h or an RFC 3339 time such as 2024-01-01T00:00:00Z`);
+}
+
+/** Commander argument parser for counts. */
+export function parseCount() {
+  return (text: string): number => {
+    if (!/^\d+$/.test(text) || Number(text) < 1) throw new InvalidArgumentError('expected a positive whole number');
+    return Number(text);
+  };
+}

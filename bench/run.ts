@@ -1,0 +1,113 @@
+// Runs Tycho's benchmarks: `npm run bench` (all) or `npm run bench -- <name>…`.
+// Prints a table and writes the results as JSON (default /tmp/tycho-bench-results.json,
+// or `--json <path>`); the numbers worth keeping go to docs/benchmarks.md by hand.
+import { writeFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { parseArgs } from 'node:util';
+import { describeGoal, goalMet, type Benchmark, type BenchmarkResult } from './benchmark.ts';
+import { createCleanupStack } from './cleanupStack.ts';
+import { flowProgramCost } from './flowProgramCost.ts';
+import { ringbufDecode } from './ringbufDecode.ts';
+
+
+const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, ringbufDecode];
+const DEFAULT_JSON_PATH = '/tmp/tycho-bench-results.json';
+
+const USAGE = `Usage: npm run bench -- [<name>…] [--json <path>]
+
+Benchmarks (all when none is named):
+${BENCHMARKS.map((b) => `  ${b.name.padEnd(16)} ${b.summary}`).join('\n')}
+
+Results are printed and written as JSON to --json (default ${DEFAULT_JSON_PATH}).
+`;
+
+function selectBenchmarks(names: string[]): Benchmark[] {
+  if (names.length === 0) return [...BENCHMARKS];
+  const unknown = names.filter((name) => !BENCHMARKS.some((b) => b.name === name));
+  if (unknown.length > 0) {
+    throw new Error(`unknown benchmark ${unknown.map((n) => `'${n}'`).join(', ')}; expected one of ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+  }
+  return BENCHMARKS.filter((b) => names.includes(b.name));
+}
+
+function formatNumber(value: number): string {
+  if (value >= 1000) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(value >= 100 ? 1 : 2);
+}
+
+function resultTable(results: readonly BenchmarkResult[]): string {
+  const header = ['benchmark', 'measured', 'baseline', 'ratio', 'goal', 'met'];
+  const rows = results.map((r) => {
+    const met = goalMet(r);
+    return [
+      r.name,
+      `${r.measured.label}: ${formatNumber(r.measured.value)} ${r.measured.unit}`,
+      `${r.baseline.label}: ${formatNumber(r.baseline.value)} ${r.baseline.unit}`,
+      r.ratio.toFixed(3),
+      describeGoal(r.goal),
+      met === undefined ? '—' : met ? 'yes' : 'NO',
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    options: { json: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const selected = selectBenchmarks(positionals);
+  if (process.getuid?.() !== 0) throw new Error('benchmarks need root (BPF programs, network namespaces)');
+
+  const cleanup = createCleanupStack();
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: cleaning up`);
+    void cleanup.runAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const results: BenchmarkResult[] = [];
+  const failures: string[] = [];
+  for (const benchmark of selected) {
+    console.error(`== ${benchmark.name}: ${benchmark.summary}`);
+    const log = (message: string) => console.error(`   [${benchmark.name}] ${message}`);
+    try {
+      const result = await benchmark.run({ log, defer: cleanup.defer });
+      for (const line of result.checks) log(`ok: ${line}`);
+      results.push(result);
+    } catch (error) {
+      failures.push(`${benchmark.name}: ${(error as Error).message}`);
+      console.error(`   [${benchmark.name}] FAILED: ${(error as Error).stack ?? String(error)}`);
+    } finally {
+      await cleanup.runAll();
+    }
+  }
+
+  const machine = { nproc: cpus().length, kernel: release(), cpu: cpus()[0]?.model ?? 'unknown' };
+  const command = `npm run bench${positionals.length > 0 ? ` -- ${positionals.join(' ')}` : ''}`;
+  const jsonPath = values.json ?? DEFAULT_JSON_PATH;
+  const report = { date: new Date().toISOString(), command, machine, results: results.map((r) => ({ ...r, goalMet: goalMet(r) ?? null })), failures };
+  writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+
+  console.log(`\nmachine: ${machine.nproc} CPUs, ${machine.cpu}, kernel ${machine.kernel}`);
+  console.log(resultTable(results));
+  for (const failure of failures) console.log(`FAILED ${failure}`);
+  console.log(`\nJSON: ${jsonPath}`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`bench: ${(error as Error).message}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Programs on an endpoint's host-side veth:
+ *   from_container  tc ingress, packets leaving the pod  (FROM_ENDPOINT)
+ *   to_container    tc egress, packets going to the pod  (TO_ENDPOINT)
+ * Each packet is parsed, tracked and, when notable, reported to the agent.
+ * Failures arrive as negative DROP_* codes and become a drop event in
+ * drop_packet(); policy and load-balancing stages slot in before the verdict.
+ */
+#include "common.h"
+#include "config.h"
+#include "counters.h"
+#include "endpoint.h"
+#include "packet.h"
+#include "parse.h"
+#include "conntrack.h"
+#include "events.h"
+#include "drop.h"
+
+static __always_inline int handle_packet(struct __sk_buff *skb, __u8 obs_point)
+{
+	const struct tycho_config *cfg = config_get();
+	const struct tycho_endpoint_info *ep;
+	struct event_meta meta = {};
+	struct ct_state ct = {};
+	struct packet pkt;
+	int ret;
+
+	counter_inc(TYCHO_COUNTER_PACKETS);
+	ret = parse_packet(skb, &pkt);
+	if (ret == PARSE_UNTRACKED)
+		return TC_ACT_OK;
+	if (ret < 0) {
+		/* Not ours to judge: the stack drops what is really broken. */
+		counter_inc(TYCHO_COUNTER_PARSE_ERRORS);
+		return TC_ACT_OK;
+	}
+
+	meta.ifindex = skb->ifindex;
+	meta.obs_point = obs_point;
+	meta.type = TYCHO_EVENT_TRACE;
+	meta.verdict = TYCHO_VERDICT_FORWARDED;
+	ep = endpoint_lookup(skb->ifindex);
+	if (ep) {
+		meta.endpoint_id = ep->endpoint_id;
+		if (obs_point == TYCHO_OBS_FROM_ENDPOINT)
+			meta.src_identity = ep->identity;
+		else
+			meta.dst_identity = ep->identity;
+	}
+
+	ret = ct_process(&pkt, skb->ifindex, obs_point, bpf_ktime_get_boot_ns(),
+			 config_report_interval_ns(cfg), &ct);
+	if (ret < 0)
+		return drop_packet(&pkt, &meta, ret);
+
+	meta.is_reply = ct.is_reply;
+	if (ct.trace_reason) {
+		meta.sub_type = ct.trace_reason;
+		emit_event(&pkt, &meta, ct.entry);
+	}
+	if (pkt.payload_len && config_is_l7_port(cfg, pkt.tuple.sport, pkt.tuple.dport)) {
+		meta.sub_type = TYCHO_TRACE_PAYLOAD;
+		emit_payload_event(skb, &pkt, &meta, ct.entry, config_payload_max(cfg));
+	}
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int from_container(struct __sk_buff *skb)
+{
+	return handle_packet(skb, TYCHO_OBS_FROM_ENDPOINT);
+}
+
+SEC("tc")
+int to_container(struct __sk_buff *skb)
+{
+	return handle_packet(skb, TYCHO_OBS_TO_ENDPOINT);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Every struct that crosses the kernel boundary: ring-buffer events, map keys
+ * and map values. The TypeScript codecs in packages/datapath/src/codecs.ts
+ * mirror these layouts, and codecs.test.ts checks them against the BTF of the
+ * compiled objects, so the two sides cannot drift silently.
+ *
+ * Explicit padding fields keep every layout free of compiler-inserted holes.
+ */
+#ifndef TYCHO_ABI_H
+#define TYCHO_ABI_H
+
+#include <linux/types.h>
+
+/* Monitor event types, numbered as Cilium's monitor API. */
+enum tycho_event_type {
+	TYCHO_EVENT_DROP = 1,
+	TYCHO_EVENT_CAPTURE = 3,
+	TYCHO_EVENT_TRACE = 4,
+	TYCHO_EVENT_POLICY_VERDICT = 5,
+};
+
+/* Why a trace event was emitted (event sub-type). */
+enum tycho_trace_reason {
+	TYCHO_TRACE_NEW = 1,        /* first packet of a connection at this endpoint */
+	TYCHO_TRACE_FLAGS = 2,      /* a TCP flag (SYN, SYN-ACK, FIN, RST) not seen before in this direction */
+	TYCHO_TRACE_REPORT = 3,     /* periodic report of a long-lived connection */
+	TYCHO_TRACE_PAYLOAD = 4,    /* a packet carrying L7 payload (DNS, HTTP ports) */
+};
+
+/* Observation points, numbered as Hubble's TraceObservationPoint. */
+enum tycho_obs_point {
+	TYCHO_OBS_UNKNOWN = 0,
+	TYCHO_OBS_TO_PROXY = 1,
+	TYCHO_OBS_TO_HOST = 2,
+	TYCHO_OBS_TO_STACK = 3,
+	TYCHO_OBS_TO_OVERLAY = 4,
+	TYCHO_OBS_TO_ENDPOINT = 101,
+	TYCHO_OBS_FROM_ENDPOINT = 5,
+	TYCHO_OBS_FROM_PROXY = 6,
+	TYCHO_OBS_FROM_HOST = 7,
+	TYCHO_OBS_FROM_STACK = 8,
+	TYCHO_OBS_FROM_OVERLAY = 9,
+	TYCHO_OBS_FROM_NETWORK = 10,
+	TYCHO_OBS_TO_NETWORK = 11,
+};
+
+/* Verdicts, numbered as Hubble's Verdict enum. */
+enum tycho_verdict {
+	TYCHO_VERDICT_FORWARDED = 1,
+	TYCHO_VERDICT_DROPPED = 2,
+};
+
+/* TCP flag bits as they sit in the TCP header's flags byte. */
+#define TYCHO_TCP_FIN 0x01
+#define TYCHO_TCP_SYN 0x02
+#define TYCHO_TCP_RST 0x04
+#define TYCHO_TCP_PSH 0x08
+#define TYCHO_TCP_ACK 0x10
+#define TYCHO_TCP_URG 0x20
+#define TYCHO_TCP_ECE 0x40
+#define TYCHO_TCP_CWR 0x80
+
+#define TYCHO_PAYLOAD_MAX 256
+#define TYCHO_L7_PORTS_MAX 8
+
+/* An address of either family: IPv4 uses the first 4 bytes, the rest zero. */
+struct tycho_addr {
+	__u8 bytes[16];
+};
+
+/* Connection tuple, ports in network byte order. In events for ICMP and
+ * ICMPv6, sport holds the message type and dport the code. */
+struct tycho_tuple {
+	struct tycho_addr saddr;
+	struct tycho_addr daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;         /* IPPROTO_* */
+	__u8 family;        /* 4 or 6 */
+	__u8 pad[2];
+};
+
+/* Conntrack key: a connection as seen at one endpoint's veth, in the
+ * direction of its first packet. */
+struct tycho_ct_key {
+	struct tycho_tuple tuple;
+	__u32 ifindex;
+};
+
+struct tycho_ct_entry {
+	__u64 first_seen_ns;
+	__u64 last_seen_ns;
+	__u64 last_report_ns;
+	__u64 packets_fwd;
+	__u64 bytes_fwd;
+	__u64 packets_rev;
+	__u64 bytes_rev;
+	__u8 flags_fwd;         /* TCP flags seen original direction */
+	__u8 flags_rev;         /* TCP flags seen reply direction */
+	__u8 obs_point;         /* observation point of the first packet */
+	__u8 pad[5];
+	__u32 src_identity;     /* filled by the policy issue; 0 = unknown */
+	__u32 dst_identity;
+};
+
+/* Per-endpoint state keyed by the host-side veth ifindex. */
+struct tycho_endpoint_info {
+	__u32 endpoint_id;
+	__u32 identity;
+	__u32 flags;
+	__u32 pad;
+};
+
+/* Datapath configuration, a single-entry array map. */
+struct tycho_config {
+	__u64 report_interval_ns;            /* periodic report of long-lived connections */
+	__u16 l7_ports[TYCHO_L7_PORTS_MAX];  /* host byte order, 0 = unused slot */
+	__u32 payload_max;                   /* bytes of L7 payload copied, <= TYCHO_PAYLOAD_MAX */
+	__u32 pad;
+};
+
+/* Counters in a per-CPU array map, one slot per index. */
+enum tycho_counter {
+	TYCHO_COUNTER_LOST_EVENTS = 0,   /* ring-buffer reservations that failed */
+	TYCHO_COUNTER_PACKETS = 1,
+	TYCHO_COUNTER_EVENTS = 2,
+	TYCHO_COUNTER_PARSE_ERRORS = 3,  /* truncated or malformed packets */
+	TYCHO_COUNTER_MAX = 8,
+};
+
+/* Event header, sent on its own for events without payload. */
+struct tycho_flow_event {
+	__u64 ts_ns;             /* bpf_ktime_get_boot_ns() */
+	__u8 type;               /* enum tycho_event_type */
+	__u8 sub_type;           /* enum tycho_trace_reason or drop reason code */
+	__u8 obs_point;          /* enum tycho_obs_point */
+	__u8 verdict;            /* enum tycho_verdict */
+	__u32 ifindex;
+	__u32 endpoint_id;
+	__u8 is_reply;
+	__u8 tcp_flags;          /* flags of the packet that raised the event */
+	__u8 drop_reason;        /* 0 unless dropped */
+	__u8 pad0;
+	struct tycho_tuple tuple;    /* as the packet carried it */
+	__u32 src_identity;
+	__u32 dst_identity;
+	__u64 packets_fwd;
+	__u64 bytes_fwd;
+	__u64 packets_rev;
+	__u64 bytes_rev;
+	__u32 pkt_len;           /* length of the packet on the wire */
+	__u16 payload_len;       /* bytes of payload that follow (payload events only) */
+	__u16 pad1;
+};
+
+/* Event with the first bytes of L4 payload, for L7 parsing. */
+struct tycho_flow_event_payload {
+	struct tycho_flow_event hdr;
+	__u8 payload[TYCHO_PAYLOAD_MAX];
+};
+
+#endif /* TYCHO_ABI_H */

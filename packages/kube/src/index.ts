@@ -1,0 +1,1 @@
+export { DirectoryKubeStore, type KubeKind, type KubeStore } from './kubeStore.ts';

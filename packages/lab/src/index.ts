@@ -1,0 +1,11 @@
+export { labUp, type LabUpOptions } from './labUp.ts';
+export { labDown } from './cleanup.ts';
+export { labStatus } from './labStatus.ts';
+export { execInPod } from './execInPod.ts';
+export { readLabState, type LabState, type PodState } from './state.ts';
+export { loadManifests, parseManifest, ManifestError, type LabManifests, type Workload, type PolicyObject } from './manifest.ts';
+export { placePods, type PodToPlace, type Placement } from './placement.ts';
+export { formatStatusTable, type DeploymentStatus } from './statusTable.ts';
+export { LAB_NODES, UNDERLAY, type LabNode } from './nodes.ts';
+export { WORLD_HOSTS, WORLD_NETNS, WORLD_ROUTER_IP, WORLD_RANGES, type WorldHost } from './world.ts';
+export { DEFAULT_MANIFESTS, STATE_FILE, KUBE_DIR } from './paths.ts';
