@@ -8,9 +8,10 @@ import { describeGoal, goalMet, type Benchmark, type BenchmarkResult } from './b
 import { createCleanupStack } from './cleanupStack.ts';
 import { flowProgramCost } from './flowProgramCost.ts';
 import { ringbufDecode } from './ringbufDecode.ts';
+import { tcpRr } from './tcpRr.ts';
 
 
-const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, ringbufDecode];
+const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode];
 const DEFAULT_JSON_PATH = '/tmp/tycho-bench-results.json';
 
 const USAGE = `Usage: npm run bench -- [<name>…] [--json <path>]

@@ -54,14 +54,15 @@ static __always_inline int handle_packet(struct __sk_buff *skb, __u8 obs_point)
 	if (ret < 0)
 		return drop_packet(&pkt, &meta, ret);
 
+	/* At most one event per packet: a packet with L7 payload carries it in
+	 * its trace event, or in a PAYLOAD event when nothing else is notable. */
 	meta.is_reply = ct.is_reply;
-	if (ct.trace_reason) {
+	if (pkt.payload_len && config_is_l7_port(cfg, pkt.tuple.sport, pkt.tuple.dport)) {
+		meta.sub_type = ct.trace_reason ? ct.trace_reason : TYCHO_TRACE_PAYLOAD;
+		emit_payload_event(skb, &pkt, &meta, ct.entry, config_payload_max(cfg));
+	} else if (ct.trace_reason) {
 		meta.sub_type = ct.trace_reason;
 		emit_event(&pkt, &meta, ct.entry);
-	}
-	if (pkt.payload_len && config_is_l7_port(cfg, pkt.tuple.sport, pkt.tuple.dport)) {
-		meta.sub_type = TYCHO_TRACE_PAYLOAD;
-		emit_payload_event(skb, &pkt, &meta, ct.entry, config_payload_max(cfg));
 	}
 	return TC_ACT_OK;
 }

@@ -91,8 +91,6 @@ static __always_inline void emit_payload_event(struct __sk_buff *skb, const stru
 		len = payload_max;
 	if (len == 0 || len > TYCHO_PAYLOAD_MAX)
 		return;
-	if (len > TYCHO_PAYLOAD_MAX)
-		return;
 
 	ev = bpf_ringbuf_reserve(&tycho_events, sizeof(*ev), 0);
 	if (!ev) {

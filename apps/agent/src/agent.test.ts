@@ -112,6 +112,17 @@ describe('agent', () => {
     });
   });
 
+  it('serves a packet whose only news is L7 payload to L7 parsing, not as an L3/L4 flow', async () => {
+    const dnsEvent = (subType: number, sport: number): FlowEvent => ({
+      tsNs: 2e9, type: 4, subType, obsPoint: 5, verdict: 1, ifindex: 32, endpointId: 0, isReply: false, tcpFlags: 0,
+      dropReason: 0, family: 4, proto: 17, saddr: '10.244.0.5', daddr: '10.244.1.2', sport, dport: 53,
+      srcIdentity: 0, dstIdentity: 0, packetsFwd: 2, bytesFwd: 140, packetsRev: 0, bytesRev: 0, pktLen: 70, payload: new Uint8Array([1, 2]),
+    });
+    datapath.emit([dnsEvent(4 /* PAYLOAD */, 40001), dnsEvent(1 /* NEW */, 40002)]);
+    const responses = await observeAll();
+    expect(responses.map((r) => r.flow?.l4)).toEqual([{ UDP: { source_port: 40002, destination_port: 53 } }]);
+  });
+
   it('reports growth of the datapath’s lost-event counter as PERF_EVENT_RING_BUFFER losses', async () => {
     datapath.lostEvents = 4;
     await new Promise<void>((resolve) => {

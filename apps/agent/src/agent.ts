@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import type { NodeDatapath } from '@tycho/datapath';
+import { EventType, TraceReason, type FlowEvent, type NodeDatapath } from '@tycho/datapath';
 import { DirectoryKubeStore, type KubeStore } from '@tycho/kube';
 import { createApiServer } from './apiServer.ts';
 import { EndpointManager } from './endpointManager.ts';
@@ -70,7 +70,9 @@ export async function startAgent(options: AgentOptions) {
   options.datapath.onEvents((batch) => {
     for (const event of batch) {
       const enriched = enricher.enrich(event);
-      observer.publish(enriched.flow);
+      // A PAYLOAD event is a packet with L7 bytes and nothing new at L3/L4:
+      // it feeds L7 parsing but is not an L3/L4 flow of its own.
+      if (!isPayloadOnly(event)) observer.publish(enriched.flow);
       options.onFlow?.(enriched);
     }
   });
@@ -100,6 +102,10 @@ export async function startAgent(options: AgentOptions) {
 }
 
 export type Agent = Awaited<ReturnType<typeof startAgent>>;
+
+function isPayloadOnly(event: FlowEvent): boolean {
+  return event.type === EventType.TRACE && event.subType === TraceReason.PAYLOAD;
+}
 
 /** This node's own addresses: the agent runs in the node's network namespace. */
 function localAddresses(): string[] {

@@ -25,7 +25,8 @@ enum tycho_trace_reason {
 	TYCHO_TRACE_NEW = 1,        /* first packet of a connection at this endpoint */
 	TYCHO_TRACE_FLAGS = 2,      /* a TCP flag (SYN, SYN-ACK, FIN, RST) not seen before in this direction */
 	TYCHO_TRACE_REPORT = 3,     /* periodic report of a long-lived connection */
-	TYCHO_TRACE_PAYLOAD = 4,    /* a packet carrying L7 payload (DNS, HTTP ports) */
+	TYCHO_TRACE_PAYLOAD = 4,    /* L7 payload (DNS, HTTP ports) on a packet with nothing else to report;
+	                             * the other reasons carry payload too when their packet has some */
 };
 
 /* Observation points, numbered as Hubble's TraceObservationPoint. */

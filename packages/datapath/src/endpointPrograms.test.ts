@@ -173,11 +173,17 @@ describe('L7 payload', () => {
   const dnsQuery = Buffer.from('12340100000100000000000003777777066578616d706c6503636f6d0000010001', 'hex');
   const udp = (dport: number, payload: Uint8Array): PacketSpec => ({ saddr: POD, daddr: PEER, proto: IpProto.UDP, sport: 53000, dport, payload });
 
-  it('a DNS query emits NEW and then a PAYLOAD event with the query bytes', () => {
+  it('a DNS query that opens a connection emits one NEW event carrying the query bytes', () => {
     const events = send('from_container', udp(53, dnsQuery));
-    expect(events.map((e) => e.subType)).toEqual([TraceReason.NEW, TraceReason.PAYLOAD]);
-    expect(events[1]?.payload).toEqual(new Uint8Array(dnsQuery));
-    expect(events[1]).toMatchObject({ proto: IpProto.UDP, dport: 53, isReply: false });
+    expect(events.map((e) => e.subType)).toEqual([TraceReason.NEW]);
+    expect(events[0]?.payload).toEqual(new Uint8Array(dnsQuery));
+    expect(events[0]).toMatchObject({ proto: IpProto.UDP, dport: 53, isReply: false });
+  });
+
+  it('a second DNS query on the same tuple emits one PAYLOAD event', () => {
+    send('from_container', udp(53, dnsQuery));
+    const events = send('from_container', udp(53, dnsQuery));
+    expect(events.map((e) => [e.subType, e.payload?.length])).toEqual([[TraceReason.PAYLOAD, dnsQuery.length]]);
   });
 
   it('the DNS response is a payload event marked as reply', () => {
@@ -190,17 +196,19 @@ describe('L7 payload', () => {
   it('payload is cut at payloadMax', () => {
     datapath.setConfig({ payloadMax: 10 });
     const events = send('from_container', tcp(TcpFlag.PSH | TcpFlag.ACK, { dport: 80, payload: Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n') }));
-    expect(Buffer.from(events[1]?.payload ?? []).toString()).toBe('GET / HTTP');
+    expect(events).toHaveLength(1);
+    expect(Buffer.from(events[0]?.payload ?? []).toString()).toBe('GET / HTTP');
   });
 
-  it('payload on a port that is not an L7 port emits no payload event', () => {
+  it('payload on a port that is not an L7 port is not copied', () => {
     const events = send('from_container', udp(9999, Buffer.from('hello')));
-    expect(events.map((e) => e.subType)).toEqual([TraceReason.NEW]);
+    expect(events.map((e) => [e.subType, e.payload])).toEqual([[TraceReason.NEW, undefined]]);
   });
 
   it('configured L7 ports replace the defaults', () => {
     datapath.setConfig({ l7Ports: [9999] });
-    expect(send('from_container', udp(9999, Buffer.from('hello'))).map((e) => e.subType)).toEqual([TraceReason.NEW, TraceReason.PAYLOAD]);
+    const events = send('from_container', udp(9999, Buffer.from('hello')));
+    expect(events.map((e) => [e.subType, e.payload?.length])).toEqual([[TraceReason.NEW, 5]]);
   });
 });
 

@@ -1,0 +1,189 @@
+// A one-node Tycho lab for benchmarks, built only from namespaces named
+// tycho-bench-*: the node namespace runs the real agent (which loads the
+// datapath and attaches it to registered endpoints); pods are wired by the
+// real tycho-cni plugin run in the node namespace, as the lab wires them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cniAdd, cniConfigFor, cniDel, type PodAttachment } from '@tycho/cni';
+import type { BenchmarkContext } from './benchmark.ts';
+import { inNetns, ip, mustRun, NETNS_DIR } from './systemCommand.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const AGENT_MAIN = join(REPO_ROOT, 'apps/agent/src/main.ts');
+export const NODE_NETNS = 'tycho-bench-node';
+const NODE_NAME = 'bench-node';
+const POD_CIDR = '10.244.200.0/24';
+const AGENT_READY_TIMEOUT_MS = 60_000;
+
+/** The registration the CNI plugin sent for a pod, as the agent lists it. */
+export interface BenchEndpoint {
+  containerId: string;
+  podName: string;
+  namespace: string;
+  netns: string;
+  ifname: string;
+  hostIfname: string;
+  hostIfindex: number;
+  ipv4: string;
+}
+
+export interface BenchPod {
+  name: string;
+  netns: string;
+  ip: string;
+  endpoint: BenchEndpoint;
+}
+
+export interface AgentStatus {
+  seen_flows: number;
+  lost_events: number;
+}
+
+/** One HTTP request to the agent over its unix socket; resolves with status and body. */
+function agentRequest(socketPath: string, method: string, path: string, body?: object): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      { socketPath, method, path, timeout: 5000, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`agent ${method} ${path} timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function agentJson<T>(socketPath: string, method: string, path: string, expectStatus: number, body?: object): Promise<T | undefined> {
+  const res = await agentRequest(socketPath, method, path, body);
+  if (res.status !== expectStatus) throw new Error(`agent ${method} ${path}: expected ${expectStatus}, got ${res.status}: ${res.body.slice(0, 300)}`);
+  return res.body === '' ? undefined : (JSON.parse(res.body) as T);
+}
+
+function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Creates a namespace of ours (a stale one of the same name from an interrupted run is ours too, and replaced). */
+async function addNetns(name: string, ctx: BenchmarkContext): Promise<void> {
+  if (!name.startsWith('tycho-bench-')) throw new Error(`refusing to create namespace '${name}': benchmark namespaces are named tycho-bench-*`);
+  if (existsSync(join(NETNS_DIR, name))) {
+    ctx.log(`removing stale namespace ${name} from an earlier run`);
+    await ip(['netns', 'del', name]);
+  }
+  await ip(['netns', 'add', name]);
+  ctx.defer(() => ip(['netns', 'del', name]).then(() => undefined));
+  await ip(['link', 'set', 'lo', 'up'], name);
+}
+
+/**
+ * Builds the node namespace, starts the agent in it and wires `podNames`
+ * with tycho-cni. Everything is undone through ctx.defer.
+ */
+export async function startBenchNode(ctx: BenchmarkContext, podNames: readonly string[]) {
+  const runDir = mkdtempSync('/tmp/tycho-bench-');
+  ctx.defer(() => rmSync(runDir, { recursive: true, force: true }));
+  const pinDir = `/sys/fs/bpf/tycho-bench-${randomBytes(4).toString('hex')}`;
+  ctx.defer(() => rmSync(pinDir, { recursive: true, force: true }));
+
+  await addNetns(NODE_NETNS, ctx);
+  await mustRun('nsenter', [`--net=${NETNS_DIR}/${NODE_NETNS}`, '--', 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+  // An uplink with a default route, as a lab node has: the host veths answer
+  // ARP for the pods' gateway 169.254.1.1 only if the node has a route to it.
+  await ip(['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'uplink'], NODE_NETNS);
+  await ip(['addr', 'add', '172.18.0.2/24', 'dev', 'eth0'], NODE_NETNS);
+  await ip(['link', 'set', 'eth0', 'up'], NODE_NETNS);
+  await ip(['link', 'set', 'uplink', 'up'], NODE_NETNS);
+  await ip(['route', 'add', 'default', 'via', '172.18.0.100', 'dev', 'eth0'], NODE_NETNS);
+
+  const cniConfig = cniConfigFor({ name: NODE_NAME, podCidr: POD_CIDR }, { runDir });
+  const socketPath = cniConfig.agentSocket;
+  const logPath = join(runDir, 'agent.log');
+  const logFd = openSync(logPath, 'a');
+  const agentArgv = inNetns(NODE_NETNS, [
+    process.execPath, '--import', 'tsx', AGENT_MAIN,
+    '--node', NODE_NAME,
+    '--socket', socketPath,
+    '--pin-dir', pinDir,
+    '--state-dir', join(runDir, NODE_NAME),
+    '--kube-dir', join(runDir, 'kube'),
+  ]);
+  const agent = spawn(agentArgv[0]!, agentArgv.slice(1), { cwd: REPO_ROOT, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  ctx.defer(() => stopProcess(agent));
+  const agentLog = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').slice(-15).join('\n') : '');
+
+  const deadline = Date.now() + AGENT_READY_TIMEOUT_MS;
+  for (;;) {
+    if (agent.exitCode !== null) throw new Error(`agent exited with ${agent.exitCode}; its log ends with:\n${agentLog()}`);
+    try {
+      await agentJson(socketPath, 'GET', '/v1/status', 200);
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`agent did not answer on ${socketPath} (${(error as Error).message}); log:\n${agentLog()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  ctx.log(`agent (pid ${agent.pid}) answers on ${socketPath}, pins in ${pinDir}`);
+
+  const pods: BenchPod[] = [];
+  for (const name of podNames) {
+    const netns = `tycho-bench-pod-${name}`;
+    await addNetns(netns, ctx);
+    const attachment: PodAttachment = { containerId: `bench-${name}-${randomBytes(4).toString('hex')}`, netns: join(NETNS_DIR, netns), podNamespace: 'bench', podName: name };
+    const result = await cniAdd(attachment, cniConfig, { nodeNetns: NODE_NETNS });
+    ctx.defer(() => cniDel(attachment, cniConfig, { nodeNetns: NODE_NETNS }));
+    const podIp = result.ips[0]?.address.split('/')[0];
+    if (!podIp) throw new Error(`tycho-cni ADD for pod ${name} returned no address: ${JSON.stringify(result)}`);
+    const endpoints = (await agentJson<BenchEndpoint[]>(socketPath, 'GET', '/v1/endpoints', 200)) ?? [];
+    const endpoint = endpoints.find((e) => e.containerId === attachment.containerId);
+    if (!endpoint) throw new Error(`agent has no endpoint for ${attachment.containerId} after CNI ADD`);
+    pods.push({ name, netns, ip: podIp, endpoint });
+  }
+
+  const registration = ({ containerId, podName, namespace, netns, ifname, hostIfname, hostIfindex, ipv4 }: BenchEndpoint) =>
+    ({ containerId, podName, namespace, netns, ifname, hostIfname, hostIfindex, ipv4 });
+
+  return {
+    pods,
+    /** Registers the pods again, as the CNI plugin does: the agent attaches the flow programs. */
+    async attachPrograms(): Promise<void> {
+      for (const pod of pods) await agentJson(socketPath, 'POST', '/v1/endpoints', 201, registration(pod.endpoint));
+    },
+    /** Deregisters the pods: the agent detaches the flow programs from their veths. */
+    async detachPrograms(): Promise<void> {
+      for (const pod of pods) await agentJson(socketPath, 'DELETE', `/v1/endpoints/${pod.endpoint.containerId}`, 204);
+    },
+    /** Names of the tc programs on a pod's host veth, both directions, as tc lists them. */
+    async programsOn(pod: BenchPod): Promise<string[]> {
+      const names: string[] = [];
+      for (const direction of ['ingress', 'egress']) {
+        const out = await mustRun('nsenter', [`--net=${NETNS_DIR}/${NODE_NETNS}`, '--', 'tc', 'filter', 'show', 'dev', pod.endpoint.hostIfname, direction]);
+        for (const match of out.matchAll(/ bpf .*?(from_container|to_container)/g)) names.push(`${direction}:${match[1]}`);
+      }
+      return names;
+    },
+    async status(): Promise<AgentStatus> {
+      const status = await agentJson<AgentStatus>(socketPath, 'GET', '/v1/status', 200);
+      if (!status) throw new Error('agent answered /v1/status with an empty body');
+      return status;
+    },
+  } as const;
+}
+
+export type BenchNode = Awaited<ReturnType<typeof startBenchNode>>;
