@@ -20,7 +20,7 @@ export interface BenchmarkResult {
   name: string;
   measured: Measurement;
   baseline: Measurement;
-  /** measured.value / baseline.value */
+  /** Median over rounds of measured / baseline of the same round pair (see pairedRatio). */
   ratio: number;
   goal?: Goal;
   /** Checks that the run measured what it claims (counts, counters); failures abort the benchmark. */
@@ -49,6 +49,16 @@ export function median(values: readonly number[]): number {
 
 export function measurement(label: string, unit: string, rounds: number[]): Measurement {
   return { label, unit, rounds, value: median(rounds) };
+}
+
+/**
+ * The median of the per-pair ratios measured[i] / baseline[i]. Each pair ran
+ * back to back, so a slow spell on a shared machine moves both sides of a
+ * pair and cancels out, where a ratio of the two medians would not.
+ */
+export function pairedRatio(measured: readonly number[], baseline: readonly number[]): number {
+  if (measured.length !== baseline.length) throw new Error(`paired ratio of ${measured.length} and ${baseline.length} rounds`);
+  return median(measured.map((value, i) => value / baseline[i]!));
 }
 
 /** Whether the result meets its goal; undefined when it has none. */

@@ -3,15 +3,17 @@
 // (A B A B …). The pods are wired by tycho-cni; the agent attaches and
 // detaches the programs as pods register and deregister (benchNode.ts).
 import { spawn } from 'node:child_process';
-import { check, measurement, type Benchmark } from './benchmark.ts';
+import { check, measurement, pairedRatio, type Benchmark } from './benchmark.ts';
 import { startBenchNode, type BenchNode } from './benchNode.ts';
 import { inNetns, mustRun, NETNS_DIR, runCommand } from './systemCommand.ts';
 
 const PORT = 11111;
-const SECONDS_PER_ROUND = 3;
-const ROUND_PAIRS = 8;
+const SECONDS_PER_ROUND = 2;
+const ROUND_PAIRS = 10;
 /** Client and server share one CPU, so a round does not depend on where the scheduler puts them. */
-const CPU = process.env['TYCHO_BENCH_CPU'] ?? '1';
+const CPU = '1';
+/** Ahead of ordinary tasks on a shared machine (the lab, tests); still below real-time ones. */
+const NICE = '-15';
 const GOAL_RATIO = 0.97;
 
 /** sockperf's summary line: `[Total Run] RunTime=5.000 sec; Warm up time=400 msec; SentMessages=…; ReceivedMessages=…`. */
@@ -47,7 +49,7 @@ export const tcpRr: Benchmark = {
     const [client, server] = node.pods as [BenchNode['pods'][0], BenchNode['pods'][0]];
     log(`pods: a ${client.ip} (${client.endpoint.hostIfname}), b ${server.ip} (${server.endpoint.hostIfname})`);
 
-    const serverArgv = inNetns(server.netns, ['taskset', '-c', CPU, 'sockperf', 'sr', '--tcp', '-i', server.ip, '-p', String(PORT)]);
+    const serverArgv = inNetns(server.netns, ['nice', '-n', NICE, 'taskset', '-c', CPU, 'sockperf', 'sr', '--tcp', '-i', server.ip, '-p', String(PORT)]);
     const sockperfServer = spawn(serverArgv[0]!, serverArgv.slice(1), { stdio: 'ignore' });
     defer(() => {
       sockperfServer.kill('SIGKILL');
@@ -55,7 +57,7 @@ export const tcpRr: Benchmark = {
     await waitForListener(server.netns, PORT);
 
     const pingPong = async (): Promise<number> => {
-      const argv = inNetns(client.netns, ['taskset', '-c', CPU, 'sockperf', 'pp', '--tcp', '-i', server.ip, '-p', String(PORT), '-t', String(SECONDS_PER_ROUND)]);
+      const argv = inNetns(client.netns, ['nice', '-n', NICE, 'taskset', '-c', CPU, 'sockperf', 'pp', '--tcp', '-i', server.ip, '-p', String(PORT), '-t', String(SECONDS_PER_ROUND)]);
       const result = await runCommand(argv[0]!, argv.slice(1), (SECONDS_PER_ROUND + 30) * 1000);
       if (result.code !== 0) throw new Error(`sockperf client failed (exit ${result.code}): ${(result.stderr || result.stdout).slice(-800)}`);
       return transactionsPerSecond(result.stdout + result.stderr);
@@ -99,6 +101,6 @@ export const tcpRr: Benchmark = {
     );
     const measured = measurement('programs attached', 'transactions/s', attachedRounds);
     const baseline = measurement('programs detached', 'transactions/s', detachedRounds);
-    return { name: this.name, measured, baseline, ratio: measured.value / baseline.value, goal: { kind: 'ratioAtLeast', min: GOAL_RATIO }, checks };
+    return { name: this.name, measured, baseline, ratio: pairedRatio(measured.rounds, baseline.rounds), goal: { kind: 'ratioAtLeast', min: GOAL_RATIO }, checks };
   },
 };

@@ -57,7 +57,10 @@ export function runningSupervisor(): number | undefined {
  */
 export async function removeLabResources(log: (line: string) => void = () => undefined): Promise<void> {
   const state = readStateLeniently();
-  if (existsSync(CGROUP_ROOT)) await killCgroupTree(CGROUP_ROOT);
+  if (existsSync(CGROUP_ROOT)) {
+    log(`killing the processes in ${CGROUP_ROOT}`);
+    await killCgroupTree(CGROUP_ROOT);
+  }
   for (const pid of state ? statePids(state) : []) {
     if (pid !== process.pid && alive(pid) && isLabProcess(pid)) {
       log(`killing leftover lab process ${pid}`);
@@ -66,6 +69,7 @@ export async function removeLabResources(log: (line: string) => void = () => und
   }
 
   const namespaces = existsSync(NETNS_DIR) ? readdirSync(NETNS_DIR).filter(isLabNetns) : [];
+  if (namespaces.length > 0) log(`deleting ${namespaces.length} network namespace(s)`);
   // Pods first, nodes and the underlay last, so no veth outlives its peer namespace for long.
   const order = (name: string) => (name.startsWith('tycho-pod-') ? 0 : name.startsWith('tycho-node-') ? 1 : 2);
   for (const name of namespaces.sort((a, b) => order(a) - order(b))) {
@@ -75,6 +79,7 @@ export async function removeLabResources(log: (line: string) => void = () => und
     }
   }
 
+  if (existsSync(BPF_PIN_ROOT)) log(`removing pinned BPF objects under ${BPF_PIN_ROOT}`);
   rmSync(BPF_PIN_ROOT, { recursive: true, force: true });
   removeCgroupTree(CGROUP_ROOT);
   rmSync(RUN_DIR, { recursive: true, force: true });

@@ -19,10 +19,13 @@ const LOG_TAIL_LINES = 40;
 
 function whereToLook(): string[] {
   return [
+    'the lab is up: two nodes (tycho-node-1, tycho-node-2) running the connectivity-check workload',
+    'flows:          npx tycho observe --follow      (every connection the eBPF programs saw)',
+    'deployments:    npx tycho lab status',
     `lab state:      ${STATE_FILE}`,
     `kube objects:   ${KUBE_DIR} (the lab's stand-in for the API server)`,
     `logs:           ${LOG_DIR}/ (pods: <namespace>_<pod>.log, agents: agent-<node>.log)`,
-    'status:         tycho lab status   (or: ip netns list)',
+    'namespaces:     ip netns list',
   ];
 }
 
