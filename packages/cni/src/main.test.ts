@@ -1,12 +1,17 @@
 // End-to-end tests of the tycho-cni binary: each test runs the real plugin as a child process
-// inside a throwaway node namespace, against throwaway pod namespaces.
-import { execFile } from 'node:child_process';
+// inside a throwaway node namespace, against throwaway pod namespaces, and registers pods with the
+// real node agent (apps/agent/src/main.ts) running in that node namespace. The only stand-in is
+// the one for the Kubernetes API server, DirectoryKubeStore, which holds the pods the agent
+// resolves labels from.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { DirectoryKubeStore } from '@tycho/kube';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cniConfigFor, type TychoCniConfig } from './cniConfig.ts';
 import { CniErrorCode } from './cniError.ts';
@@ -16,20 +21,28 @@ import { hostIfnameFor } from './veth.ts';
 
 const run = promisify(execFile);
 
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const agentMain = fileURLToPath(new URL('../../../apps/agent/src/main.ts', import.meta.url));
+
 const testId = randomBytes(3).toString('hex');
+const nodeName = 'node-t';
 const nodeNs = `tycho-t-cni-${testId}-node`;
 const podNs = (suffix: string) => `tycho-t-cni-${testId}-pod-${suffix}`;
 const podNetnsPath = (suffix: string) => `/var/run/netns/${podNs(suffix)}`;
 const podSuffixes = ['a', 'b', 'r', 'v', 'c1', 'c2', 'c3'] as const;
+const pinDir = `/sys/fs/bpf/tycho-test-cni-${testId}`;
 
 const podCidr = '10.244.7.0/24';
 let workDir: string;
 let config: TychoCniConfig;
-let agent: RecordingAgentStandIn;
+let agent: NodeAgentProcess | undefined;
 
 function pod(suffix: string, containerId = `ctr-${testId}-${suffix}`): PodAttachment {
   return { containerId, netns: podNetnsPath(suffix), podNamespace: 'default', podName: `pod-${suffix}` };
 }
+
+/** The `app` label each test pod carries in the KubeStore; the agent turns it into `k8s:app=…`. */
+const appLabelOf = (suffix: string) => `cni-test-${suffix}`;
 
 function inNode(env: Record<string, string>, stdin: string | object): Promise<CniOutcome> {
   return runCni(env, stdin, { nodeNetns: nodeNs });
@@ -37,6 +50,12 @@ function inNode(env: Record<string, string>, stdin: string | object): Promise<Cn
 
 async function ipJson(ns: string, args: string[]): Promise<Array<Record<string, unknown>>> {
   const { stdout } = await run('ip', ['-n', ns, '-j', ...args]);
+  return JSON.parse(stdout === '' ? '[]' : stdout) as Array<Record<string, unknown>>;
+}
+
+/** The tc filters on one hook of an interface in the node namespace, as `tc -j` prints them. */
+async function tcFilters(ifname: string, hook: 'ingress' | 'egress'): Promise<Array<Record<string, unknown>>> {
+  const { stdout } = await run('tc', ['-n', nodeNs, '-j', 'filter', 'show', 'dev', ifname, hook]);
   return JSON.parse(stdout === '' ? '[]' : stdout) as Array<Record<string, unknown>>;
 }
 
@@ -66,51 +85,154 @@ function expectCode(outcome: CniOutcome, code: number): { msg: string; details: 
   return outcome.error;
 }
 
-/**
- * Recording stand-in for the node agent's endpoint API (docs/contracts.md): answers
- * `POST /v1/endpoints` with 201 {id, identity} and `DELETE /v1/endpoints/:id` with 204, and
- * keeps every call so tests can assert what the plugin registered. Not the real agent.
- */
-interface RecordingAgentStandIn {
-  calls: Array<{ method: string; url: string; body: unknown }>;
-  server: Server;
+/** One HTTP request to the agent's API on its unix socket. */
+function agentRequest(socketPath: string, method: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method, path, timeout: 2_000, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${socketPath} within 2 s`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
-async function startRecordingAgentStandIn(socketPath: string): Promise<RecordingAgentStandIn> {
-  const calls: RecordingAgentStandIn['calls'] = [];
-  let nextId = 1;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      calls.push({ method: req.method ?? '', url: req.url ?? '', body: text === '' ? undefined : JSON.parse(text) });
-      if (req.method === 'POST' && req.url === '/v1/endpoints') {
-        const id = nextId++;
-        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id, identity: 255 + id }));
-      } else if (req.method === 'DELETE' && req.url?.startsWith('/v1/endpoints/')) {
-        res.writeHead(204).end();
-      } else {
-        res.writeHead(404).end();
-      }
+/** What the real agent answers to `GET /v1/endpoints` (docs/contracts.md). */
+interface AgentEndpoint {
+  id: number;
+  identity: number;
+  labels: string[];
+  containerId: string;
+  podName: string;
+  namespace: string;
+  netns: string;
+  ifname: string;
+  hostIfname: string;
+  hostIfindex: number;
+  ipv4: string;
+}
+
+async function agentEndpoints(): Promise<AgentEndpoint[]> {
+  const reply = await agentRequest(config.agentSocket, 'GET', '/v1/endpoints');
+  if (reply.status !== 200) throw new Error(`GET /v1/endpoints answered ${reply.status}: ${reply.body}`);
+  return JSON.parse(reply.body) as AgentEndpoint[];
+}
+
+async function registeredContainerIds(): Promise<string[]> {
+  return (await agentEndpoints()).map((endpoint) => endpoint.containerId);
+}
+
+/** The real node agent, started as the lab starts it: its own process inside the node namespace. */
+interface NodeAgentProcess {
+  child: ChildProcess;
+  /** Everything the agent wrote to stdout and stderr, for failure messages. */
+  output: () => string;
+}
+
+const AGENT_READY_TIMEOUT_MS = 60_000;
+const AGENT_STOP_GRACE_MS = 5_000;
+
+/**
+ * Starts apps/agent/src/main.ts in the node namespace and waits until it answers `GET /v1/status`.
+ * nsenter rather than `ip netns exec`: the latter remounts /sys, which hides the bpffs the agent pins to.
+ */
+async function startNodeAgent(options: { stateDir: string; kubeDir: string }): Promise<NodeAgentProcess> {
+  const child = spawn(
+    'nsenter',
+    [
+      `--net=/run/netns/${nodeNs}`,
+      '--',
+      process.execPath,
+      '--import',
+      'tsx',
+      agentMain,
+      '--node',
+      nodeName,
+      '--socket',
+      config.agentSocket,
+      '--pin-dir',
+      pinDir,
+      '--state-dir',
+      options.stateDir,
+      '--kube-dir',
+      options.kubeDir,
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-8_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const started: NodeAgentProcess = { child, output: () => output };
+
+  const deadline = Date.now() + AGENT_READY_TIMEOUT_MS;
+  let lastError = 'not asked yet';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the agent exited (${child.signalCode ?? `code ${child.exitCode}`}) before answering; its output:\n${output}`);
+    }
+    try {
+      const reply = await agentRequest(config.agentSocket, 'GET', '/v1/status');
+      if (reply.status === 200) return started;
+      lastError = `HTTP ${reply.status}: ${reply.body}`;
+    } catch (error) {
+      lastError = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await stopNodeAgent(started);
+  throw new Error(`the agent did not answer GET /v1/status on ${config.agentSocket} within ${AGENT_READY_TIMEOUT_MS} ms (${lastError}); its output:\n${output}`);
+}
+
+/** SIGTERM (the agent's clean shutdown), SIGKILL if it is still there after a grace period. */
+async function stopNodeAgent({ child }: NodeAgentProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), AGENT_STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Puts the test pods where the agent looks them up (a DirectoryKubeStore at its --kube-dir). */
+function putTestPods(kubeDir: string): void {
+  const store = new DirectoryKubeStore(kubeDir);
+  for (const suffix of podSuffixes) {
+    store.put('pods', {
+      metadata: { name: `pod-${suffix}`, namespace: 'default', labels: { app: appLabelOf(suffix) } },
+      spec: { nodeName, containers: [] },
     });
-  });
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  return { calls, server };
+  }
 }
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), `tycho-t-cni-${testId}-`));
-  config = cniConfigFor({ name: 'node-t', podCidr }, { runDir: workDir });
-  await mkdir(join(workDir, 'node-t'), { recursive: true });
-  agent = await startRecordingAgentStandIn(config.agentSocket);
+  config = cniConfigFor({ name: nodeName, podCidr }, { runDir: workDir });
+  const nodeDir = join(workDir, nodeName);
+  const kubeDir = join(workDir, 'kube');
+  await mkdir(nodeDir, { recursive: true });
   for (const ns of [nodeNs, ...podSuffixes.map(podNs)]) await run('ip', ['netns', 'add', ns]);
+  putTestPods(kubeDir);
+  agent = await startNodeAgent({ stateDir: nodeDir, kubeDir });
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => agent?.server.close(resolve));
+  // Every step runs even if an earlier one fails; the first failure is reported at the end.
+  const failures: unknown[] = [];
+  const attempt = async (step: () => Promise<unknown>) => {
+    await step().catch((error: unknown) => failures.push(error));
+  };
+  const runningAgent = agent;
+  if (runningAgent !== undefined) await attempt(() => stopNodeAgent(runningAgent));
   for (const ns of [nodeNs, ...podSuffixes.map(podNs)]) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
-  if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
+  await attempt(() => rm(pinDir, { recursive: true, force: true }));
+  if (workDir !== undefined) await attempt(() => rm(workDir, { recursive: true, force: true }));
+  if (failures.length > 0) throw failures[0];
 });
 
 describe('tycho-cni VERSION', () => {
@@ -187,22 +309,30 @@ describe('tycho-cni ADD', () => {
     expect(await ipamFiles(config)).toContain('10.244.7.2');
   });
 
-  it('registers the endpoint with the agent', async () => {
+  it('registers the endpoint with the agent, which resolves the pod labels from the KubeStore', async () => {
     const [link] = await ipJson(nodeNs, ['link', 'show', 'dev', hostIfname]);
-    expect(agent.calls).toContainEqual({
-      method: 'POST',
-      url: '/v1/endpoints',
-      body: {
-        containerId: attached.containerId,
-        podName: 'pod-a',
-        namespace: 'default',
-        netns: attached.netns,
-        ifname: 'eth0',
-        hostIfname,
-        hostIfindex: link?.['ifindex'],
-        ipv4: '10.244.7.2',
-      },
+    expect(await agentEndpoints()).toContainEqual({
+      id: expect.any(Number),
+      identity: expect.any(Number),
+      labels: [`k8s:app=${appLabelOf('a')}`, 'k8s:io.kubernetes.pod.namespace=default'],
+      containerId: attached.containerId,
+      podName: 'pod-a',
+      namespace: 'default',
+      netns: attached.netns,
+      ifname: 'eth0',
+      hostIfname,
+      hostIfindex: link?.['ifindex'],
+      ipv4: '10.244.7.2',
     });
+  });
+
+  it('gets the datapath programs attached by the agent to both hooks of the host end', async () => {
+    expect(await tcFilters(hostIfname, 'ingress')).toContainEqual(
+      expect.objectContaining({ kind: 'bpf', options: expect.objectContaining({ 'direct-action': true, prog: expect.objectContaining({ name: 'from_container' }) }) }),
+    );
+    expect(await tcFilters(hostIfname, 'egress')).toContainEqual(
+      expect.objectContaining({ kind: 'bpf', options: expect.objectContaining({ 'direct-action': true, prog: expect.objectContaining({ name: 'to_container' }) }) }),
+    );
   });
 
   it('refuses an interface name that already exists in the pod and leaks no address', async () => {
@@ -212,12 +342,14 @@ describe('tycho-cni ADD', () => {
     expect(error.details).toContain('eth0 already exists');
     expect(await ipamFiles(config)).toEqual(before);
     expect(await linkExists(nodeNs, hostIfnameFor(intruder.containerId))).toBe(false);
+    expect(await registeredContainerIds()).not.toContain(intruder.containerId);
   });
 
   it('answers a 0.4.0 configuration with a 0.4.0 result (ips carry version "4")', async () => {
     const legacy = pod('v');
     const output = expectOk(await inNode(cniEnvFor('ADD', legacy), { ...config, cniVersion: '0.4.0' }));
     expect(output).toMatchObject({ cniVersion: '0.4.0', ips: [{ version: '4', interface: 1, gateway: '169.254.1.1' }] });
+    expect(await registeredContainerIds()).toContain(legacy.containerId);
   });
 });
 
@@ -254,10 +386,12 @@ describe('tycho-cni DEL', () => {
   const attached = pod('b');
   const hostIfname = hostIfnameFor(attached.containerId);
   let address: string;
+  let registeredBeforeDel: string[];
 
   beforeAll(async () => {
     const result = cniResultSchema.parse(expectOk(await inNode(cniEnvFor('ADD', attached), config)));
     address = result.ips[0]?.address.split('/')[0] ?? '';
+    registeredBeforeDel = await registeredContainerIds();
     expectOk(await inNode(cniEnvFor('DEL', attached), config));
   });
 
@@ -271,8 +405,9 @@ describe('tycho-cni DEL', () => {
     expect(await ipamFiles(config)).not.toContain(address);
   });
 
-  it('deregisters the endpoint from the agent', () => {
-    expect(agent.calls).toContainEqual({ method: 'DELETE', url: `/v1/endpoints/${attached.containerId}`, body: undefined });
+  it('deregisters the endpoint from the agent', async () => {
+    expect(registeredBeforeDel).toContain(attached.containerId);
+    expect(await registeredContainerIds()).not.toContain(attached.containerId);
   });
 
   it('succeeds again when repeated', async () => {
@@ -350,21 +485,23 @@ describe('tycho-cni errors', () => {
     expect(await linkExists(nodeNs, hostIfnameFor(pod('r').containerId))).toBe(false);
     expect(await linkExists(podNs('r'), 'eth0')).toBe(false);
     expect(await ipamFiles(config)).toEqual(before);
+    expect(await registeredContainerIds()).not.toContain(pod('r').containerId);
   });
 
-  it('answers an agent that refuses the endpoint with code 102 and rolls back', async () => {
-    const refusingSocket = join(workDir, 'refusing-agent.sock');
-    const refusing = createServer((_req, res) => res.writeHead(500).end('identity allocation failed'));
-    await new Promise<void>((resolve) => refusing.listen(refusingSocket, resolve));
-    try {
-      const before = await ipamFiles(config);
-      const error = expectCode(await inNode(cniEnvFor('ADD', pod('r')), { ...config, agentSocket: refusingSocket }), CniErrorCode.agentRejected);
-      expect(error.details).toContain('HTTP 500: identity allocation failed');
-      expect(await linkExists(nodeNs, hostIfnameFor(pod('r').containerId))).toBe(false);
-      expect(await ipamFiles(config)).toEqual(before);
-    } finally {
-      await new Promise((resolve) => refusing.close(resolve));
-    }
+  // A real refusal: CNI allows container ids of any length, the agent takes at most 128 characters
+  // (it keeps endpoint state in a file named after the id) and answers a longer one with HTTP 400.
+  // The other 102 case, a 2xx answer with a malformed body, is one the real agent never gives; the
+  // agent client's own tests (agentClient.test.ts) cover it.
+  it('answers an endpoint the agent refuses with code 102 and rolls back', async () => {
+    const refused = pod('r', `ctr-${testId}-${'long'.repeat(32)}`);
+    const before = await ipamFiles(config);
+    const error = expectCode(await inNode(cniEnvFor('ADD', refused), config), CniErrorCode.agentRejected);
+    expect(error.details).toContain('HTTP 400');
+    expect(error.details).toContain('invalid endpoint: containerId');
+    expect(await linkExists(nodeNs, hostIfnameFor(refused.containerId))).toBe(false);
+    expect(await linkExists(podNs('r'), 'eth0')).toBe(false);
+    expect(await ipamFiles(config)).toEqual(before);
+    expect(await registeredContainerIds()).not.toContain(refused.containerId);
   });
 
   it('answers an exhausted range with code 100 and creates no veth', async () => {
@@ -390,5 +527,12 @@ describe('tycho-cni concurrent ADD', () => {
     const outcomes = await Promise.all(pods.map((attached) => inNode(cniEnvFor('ADD', attached), config)));
     const addresses = outcomes.map((outcome) => cniResultSchema.parse(expectOk(outcome)).ips[0]?.address);
     expect(new Set(addresses).size).toBe(3);
+  });
+
+  it('gets every one of them registered with the agent under its own endpoint id', async () => {
+    const containerIds = ['c1', 'c2', 'c3'].map((suffix) => pod(suffix).containerId);
+    const registered = (await agentEndpoints()).filter((endpoint) => containerIds.includes(endpoint.containerId));
+    expect(registered.map((endpoint) => endpoint.containerId).sort()).toEqual([...containerIds].sort());
+    expect(new Set(registered.map((endpoint) => endpoint.id)).size).toBe(3);
   });
 });
