@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 log() { printf '[tycho-ensure] %s\n' "$*" >&2; }
 
 DEB_PACKAGES=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool iproute2 util-linux
-  iperf3 sockperf iptables nftables make g++ python3 pkg-config)
+  iperf3 sockperf iptables nftables make g++ python3 pkg-config chromium)
 
 install_debian_packages() {
   local missing=()
@@ -54,6 +54,18 @@ build_bpf_objects() {
   make -s -C bpf
 }
 
+# The web app the API serves on :32321; rebuilt when its sources or the
+# workspace packages it bundles are newer than the last build.
+build_web() {
+  local out=apps/web/dist/index.html
+  local inputs=(apps/web/src apps/web/index.html apps/web/vite.config.ts apps/web/package.json
+    packages/flow/src packages/servicemap/src packages/filters/src)
+  if [ ! -f "$out" ] || [ -n "$(find "${inputs[@]}" -newer "$out" 2>/dev/null | head -1)" ]; then
+    log "building the web app"
+    (cd apps/web && npx --no-install vite build --logLevel error >/dev/null)
+  fi
+}
+
 if [ "${1:-}" != "--build-only" ]; then
   install_debian_packages
   install_npm_packages
@@ -61,3 +73,4 @@ fi
 mount_bpffs
 build_native_addon
 build_bpf_objects
+build_web

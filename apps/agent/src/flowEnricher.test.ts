@@ -123,6 +123,7 @@ describe('flow enricher', () => {
       trace_observation_point: 'FROM_ENDPOINT',
       is_reply: false,
       interface: { index: 17, name: 'lxc-pod-to-a' },
+      traffic: { packets_fwd: 1, bytes_fwd: 60, packets_rev: 0, bytes_rev: 0 },
       Summary: 'TCP Flags: SYN',
     });
   });
@@ -169,6 +170,11 @@ describe('flow enricher', () => {
     const e = enricher();
     expect(e.enrich(flowEvent({ daddr: '192.0.2.10', dstIdentity: 4242 })).flow.destination).toEqual({ identity: 4242, labels: [] });
     expect(e.enrich(flowEvent({ daddr: '192.0.2.10', dstIdentity: 1 })).flow.destination).toEqual({ identity: 1, labels: ['reserved:host'] });
+  });
+
+  it('carries the connection’s conntrack counters as traffic', () => {
+    const { flow } = enricher().enrich(flowEvent({ packetsFwd: 12, bytesFwd: 3400, packetsRev: 10, bytesRev: 56_000 }));
+    expect(flow.traffic).toEqual({ packets_fwd: 12, bytes_fwd: 3400, packets_rev: 10, bytes_rev: 56_000 });
   });
 
   it('keeps the payload for L7 parsing', () => {

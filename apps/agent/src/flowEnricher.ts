@@ -90,6 +90,7 @@ export function createFlowEnricher(options: FlowEnricherOptions) {
       ...(dropped ? { drop_reason_desc: dropReasonName(event.dropReason) } : {}),
       is_reply: event.isReply,
       interface: interfaceName ? { index: event.ifindex, name: interfaceName } : { index: event.ifindex },
+      traffic: { packets_fwd: event.packetsFwd, bytes_fwd: event.bytesFwd, packets_rev: event.packetsRev, bytes_rev: event.bytesRev },
       Summary: l4Summary(l4),
     };
     return { flow, payload: event.payload };

@@ -1,7 +1,6 @@
-import { formatCompact, formatJson, type GetFlowsResponse } from '@tycho/flow';
+import { observeAgent, unixAgent } from '@tycho/agent/client';
+import { createTimeOrderedBuffer, formatCompact, formatJson, limitFlows, mergeByTime, type GetFlowsResponse } from '@tycho/flow';
 import { selectAgentSockets } from './agentSockets.ts';
-import { createTimeOrderedBuffer, limitFlows, mergeByTime } from './flowMerge.ts';
-import { observeAgent } from './observeClient.ts';
 import { planObserve, type ObserveFlags } from './observeOptions.ts';
 
 export interface ObserveIo {
@@ -31,7 +30,7 @@ export async function runObserve(flags: ObserveFlags, io: ObserveIo): Promise<vo
 
   if (!plan.request.follow) {
     const perNode = agents.map(() => [] as GetFlowsResponse[]);
-    const streams = agents.map((agent, i) => observeAgent(agent.node, agent.socketPath, plan.request, (r) => perNode[i]?.push(r)));
+    const streams = agents.map((agent, i) => observeAgent(unixAgent(agent.node, agent.socketPath), plan.request, (r) => perNode[i]?.push(r)));
     const failures = await settle(streams.map((stream) => stream.done), io);
     if (failures === agents.length) throw new Error('no agent answered');
     let merged = mergeByTime(perNode);
@@ -41,7 +40,7 @@ export async function runObserve(flags: ObserveFlags, io: ObserveIo): Promise<vo
   }
 
   const buffer = createTimeOrderedBuffer(print);
-  const streams = agents.map((agent) => observeAgent(agent.node, agent.socketPath, plan.request, buffer.push));
+  const streams = agents.map((agent) => observeAgent(unixAgent(agent.node, agent.socketPath), plan.request, buffer.push));
   const onStop = () => streams.forEach((stream) => stream.close());
   io.stopSignal?.addEventListener('abort', onStop, { once: true });
   const failures = await settle(streams.map((stream) => stream.done), io);

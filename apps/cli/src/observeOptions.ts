@@ -1,5 +1,5 @@
 import { epochNsFromTimestamp, parseDurationMs, type ObserveRequest } from '@tycho/flow';
-import { parseObserveRequest } from '@tycho/agent';
+import { parseObserveRequest } from '@tycho/agent/client';
 import { InvalidArgumentError } from 'commander';
 
 /** `tycho observe` flags as commander hands them over. */

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_SOCKET_DIR } from './agentSockets.ts';
+import { DEFAULT_SOCKET_DIR } from '@tycho/agent/client';
 import { loadLab, type LabApi } from './labCommands.ts';
 import { runObserve, type ObserveIo } from './observeCommand.ts';
 import { DEFAULT_LAST, parseCount, type ObserveFlags } from './observeOptions.ts';

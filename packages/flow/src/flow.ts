@@ -169,6 +169,26 @@ export interface Service {
   namespace: string;
 }
 
+/** Hubble's `flow.Layer7`: a parsed DNS or HTTP request/response. */
+export interface Layer7 {
+  type?: 'UNKNOWN_L7_TYPE' | 'REQUEST' | 'RESPONSE' | 'SAMPLE';
+  latency_ns?: number;
+  dns?: { query?: string; ips?: string[]; ttl?: number; cnames?: string[]; rcode?: number; qtypes?: string[]; rrtypes?: string[] };
+  http?: { code?: number; method?: string; url?: string; protocol?: string; headers?: { key: string; value: string }[] };
+}
+
+/**
+ * Tycho's extension to Hubble's Flow: the connection's conntrack counters at
+ * this observation point when the event was raised, cumulative per
+ * connection. Aggregators add deltas per connection (docs/contracts.md).
+ */
+export interface TrafficCounters {
+  packets_fwd: number;
+  bytes_fwd: number;
+  packets_rev: number;
+  bytes_rev: number;
+}
+
 export interface Flow {
   time: string;
   uuid: string;
@@ -190,6 +210,8 @@ export interface Flow {
   trace_observation_point?: TraceObservationPoint;
   drop_reason_desc?: string;
   interface?: { index: number; name?: string };
+  l7?: Layer7;
+  traffic?: TrafficCounters;
   Summary?: string;
 }
 

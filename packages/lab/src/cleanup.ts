@@ -30,6 +30,7 @@ function statePids(state: LabState): number[] {
   return [
     ...state.nodes.flatMap((n) => (n.agentPid ? [n.agentPid] : [])),
     ...(state.world.pid ? [state.world.pid] : []),
+    ...(state.api?.pid ? [state.api.pid] : []),
     ...state.pods.flatMap((p) => p.pids),
   ];
 }

@@ -48,6 +48,10 @@ export const MANIFEST_DIR = join(LAB_PACKAGE_DIR, 'manifests');
 export const DEFAULT_MANIFESTS = [join(MANIFEST_DIR, 'kube-dns.yaml'), join(MANIFEST_DIR, 'connectivity-check.yaml')];
 export const CNI_PLUGIN = join(REPO_ROOT, 'packages', 'cni', 'bin', 'tycho-cni.mjs');
 export const AGENT_MAIN = join(REPO_ROOT, 'apps', 'agent', 'src', 'main.ts');
+export const API_MAIN = join(REPO_ROOT, 'apps', 'api', 'src', 'main.ts');
+/** The API and web app, on the port Hubble UI's NodePort uses. */
+export const API_PORT = 32321;
+export const API_CGROUP = join(CGROUP_ROOT, 'api');
 export const CONTAINER_MAIN = join(LAB_PACKAGE_DIR, 'src', 'workloads', 'containerMain.ts');
 export const WORLD_MAIN = join(LAB_PACKAGE_DIR, 'src', 'workloads', 'worldMain.ts');
 export const SUPERVISOR_MAIN = join(LAB_PACKAGE_DIR, 'src', 'supervisorMain.ts');

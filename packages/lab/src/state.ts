@@ -30,6 +30,8 @@ export const labStateSchema = z.object({
     z.object({ name: z.string(), netns: z.string(), ip: z.string(), podCidr: z.string(), agentSocket: z.string(), agentPid: z.number().int().optional() }),
   ),
   world: z.object({ netns: z.string(), pid: z.number().int().optional() }),
+  /** The API and web app (apps/api); absent in state files of labs from before it. */
+  api: z.object({ url: z.string(), pid: z.number().int().optional() }).optional(),
   deployments: z.array(z.object({ namespace: z.string(), name: z.string(), replicas: z.number().int(), createdAtMs: z.number() })),
   pods: z.array(podStateSchema),
   pending: z.array(z.object({ namespace: z.string(), name: z.string(), reason: z.string() })),

@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { V1Container, V1Service } from '@kubernetes/client-node';
 import { DirectoryKubeStore } from '@tycho/kube';
 import { NodeAgent } from './agents.ts';
+import { API_URL, LabApi } from './labApi.ts';
 import { ensureCgroup, killCgroupTree, spawnInCgroup } from './cgroups.ts';
 import { removeLabResources } from './cleanup.ts';
 import { buildDnsRecords, searchDomains } from './dnsRecords.ts';
@@ -113,6 +114,7 @@ export class LabSupervisor {
   private pods: LabPod[] = [];
   private pending: PendingPod[] = [];
   private agents: NodeAgent[] = [];
+  private api: LabApi | undefined;
   private world: ChildProcess | undefined;
   private nameservers: string[] = [];
   private phase: LabState['phase'] = 'starting';
@@ -163,6 +165,9 @@ export class LabSupervisor {
     this.log(`starting agents on ${LAB_NODES.map((n) => n.name).join(', ')}`);
     this.agents = LAB_NODES.map((node) => new NodeAgent(node, (line) => this.log(line), () => this.schedulePublish()));
     await Promise.all(this.agents.map((agent) => agent.start()));
+    this.log('starting the API and web app on :32321');
+    this.api = new LabApi((line) => this.log(line), () => this.schedulePublish());
+    await this.api.start();
 
     this.schedulePods(manifests.workloads);
     for (const pod of this.pods) this.putPod(pod);
@@ -320,6 +325,7 @@ export class LabSupervisor {
         return { name: node.name, netns: node.netns, ip: node.ip, podCidr: node.podCidr, agentSocket: agentSocket(node.name), ...(agent?.pid ? { agentPid: agent.pid } : {}) };
       }),
       world: { netns: WORLD_NETNS, ...(this.world?.pid ? { pid: this.world.pid } : {}) },
+      api: { url: API_URL, ...(this.api?.pid ? { pid: this.api.pid } : {}) },
       deployments: deployments.map((d) => ({ namespace: d.namespace, name: d.name, replicas: d.replicas, createdAtMs: this.startedAt.getTime() })),
       pods: this.pods.map((p) => ({
         namespace: p.namespace,
@@ -372,6 +378,7 @@ export class LabSupervisor {
         this.log(`teardown: ${(err as Error).message}`);
       }
     });
+    await this.api?.stop();
     await Promise.all(this.agents.map((agent) => agent.stop()));
     if (this.world) await stopChild(this.world, 1000);
     try {

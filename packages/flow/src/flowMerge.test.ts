@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GetFlowsResponse } from '@tycho/flow';
+import type { GetFlowsResponse } from './observerApi.ts';
 import { limitFlows, mergeByTime } from './flowMerge.ts';
 
 function response(node: string, time: string): GetFlowsResponse {

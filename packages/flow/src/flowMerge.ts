@@ -1,4 +1,5 @@
-import { epochNsFromTimestamp, type GetFlowsResponse } from '@tycho/flow';
+import type { GetFlowsResponse } from './observerApi.ts';
+import { epochNsFromTimestamp } from './timestamp.ts';
 
 function timeOf(response: GetFlowsResponse): bigint {
   return epochNsFromTimestamp(response.flow?.time ?? response.time) ?? 0n;

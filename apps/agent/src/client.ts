@@ -1,0 +1,7 @@
+// @tycho/agent/client: what other processes need to talk to agents, without
+// loading the agent itself (and its datapath addon).
+export { describeAgent, observeUrl, parseAgentAddress, unixAgent, OBSERVE_PATH, STATUS_PATH, type AgentAddress } from './agentAddress.ts';
+export { DEFAULT_SOCKET_DIR, findAgentSockets, type AgentSocket } from './agentSockets.ts';
+export { AgentRefusal, observeAgent, type ObserveHandlers, type ObserveStream } from './observeClient.ts';
+export { fetchAgentStatus } from './statusClient.ts';
+export { observeRequestSchema, parseObserveRequest } from './observeRequestSchema.ts';

@@ -1,0 +1,311 @@
+import {
+  describeAgent,
+  fetchAgentStatus,
+  findAgentSockets,
+  observeAgent,
+  AgentRefusal,
+  unixAgent,
+  type AgentAddress,
+  type ObserveStream,
+} from '@tycho/agent/client';
+import {
+  DEFAULT_RING_CAPACITY,
+  epochNsFromTimestamp,
+  FlowRing,
+  limitFlows,
+  mergeByTime,
+  type Flow,
+  type GetFlowsResponse,
+  type ObserveRequest,
+  type ObserverStatus,
+} from '@tycho/flow';
+import { FlowRate } from './flowRate.ts';
+
+export type NodeState = 'CONNECTED' | 'UNAVAILABLE' | 'ERROR';
+
+/** One node as `GET /api/v1/nodes` shows it. */
+export interface NodeView {
+  name: string;
+  state: NodeState;
+  num_flows: number;
+  max_flows: number;
+  seen_flows: number;
+  uptime_ns: number;
+  error?: string;
+}
+
+/** `GET /api/v1/status`: Hubble Relay's ServerStatus plus flows/s. */
+export interface RelayStatus {
+  num_flows: number;
+  max_flows: number;
+  seen_flows: number;
+  flows_per_second: number;
+  uptime_ns: number;
+  num_connected_nodes: number;
+  num_unavailable_nodes: number;
+  unavailable_nodes: string[];
+}
+
+/** Which held responses a query wants; times are epoch nanoseconds. */
+export interface HeldFlowsQuery {
+  sinceNs?: bigint;
+  untilNs?: bigint;
+  /** Last N flows (first N with `first`); all in range when absent. */
+  number?: number;
+  first?: boolean;
+  matches?: (flow: Flow) => boolean;
+}
+
+export interface AgentRelayOptions {
+  /** A fixed list of agents (a cluster's `--agent` flags). */
+  agents?: readonly AgentAddress[];
+  /** Agents found as `<socketDir>/<node>/agent.sock`, looked for again every `rescanMs`. */
+  socketDir?: string;
+  rescanMs?: number;
+  /** Responses held per node; one less than a power of two. */
+  heldPerNode?: number;
+  statusPollMs?: number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+interface HeldResponse {
+  response: GetFlowsResponse;
+  timeNs: bigint;
+}
+
+interface RelayNode {
+  readonly address: AgentAddress;
+  state: NodeState;
+  error: string | undefined;
+  status: ObserverStatus | undefined;
+  readonly held: FlowRing<HeldResponse>;
+  stream: ObserveStream | undefined;
+  failures: number;
+  retryTimer: NodeJS.Timeout | undefined;
+  /** Time of the newest response received: where a reconnect resumes. */
+  newest: { time: string; timeNs: bigint } | undefined;
+  /** Responses held at or after the resume point, so the replay does not add them twice. */
+  replayed: Set<string>;
+}
+
+type FlowListener = (flow: Flow) => void;
+
+const DEFAULT_RESCAN_MS = 2000;
+const DEFAULT_STATUS_POLL_MS = 2000;
+const DEFAULT_INITIAL_BACKOFF_MS = 200;
+const DEFAULT_MAX_BACKOFF_MS = 5000;
+
+function responseKey(response: GetFlowsResponse): string {
+  return response.flow ? response.flow.uuid : `lost|${response.time}|${response.lost_events.source}|${response.lost_events.num_events_lost}`;
+}
+
+/**
+ * Hubble Relay's part of the API: one follow subscription per agent
+ * (reconnected with exponential backoff, capped at 5 s), node states
+ * CONNECTED / UNAVAILABLE / ERROR, and the last flows of every node held
+ * here, so `GET /api/v1/flows` and the service map never re-ask agents.
+ *
+ * Holding: each node's responses go into a `FlowRing` as the agent's own
+ * ring does (default 4095 per node). A first subscription asks for that many
+ * past flows; a reconnect resumes from the newest time held (`since`) and
+ * drops what it already holds, so an agent restart or a network blip leaves
+ * no gap the agent still remembers and no duplicates. Queries merge the
+ * nodes by time.
+ */
+export class AgentRelay {
+  private readonly nodesByName = new Map<string, RelayNode>();
+  private readonly listeners = new Set<FlowListener>();
+  private readonly rate: FlowRate;
+  private readonly now: () => number;
+  private readonly startedMs: number;
+  private readonly log: (line: string) => void;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+
+  constructor(private readonly options: AgentRelayOptions) {
+    this.now = options.now ?? Date.now;
+    this.startedMs = this.now();
+    this.rate = new FlowRate(10, this.now);
+    this.log = options.log ?? (() => {});
+  }
+
+  start(): void {
+    for (const agent of this.options.agents ?? []) this.addNode(agent);
+    if (this.options.socketDir !== undefined) {
+      this.scanSocketDir(this.options.socketDir);
+      const socketDir = this.options.socketDir;
+      this.timers.push(setInterval(() => this.scanSocketDir(socketDir), this.options.rescanMs ?? DEFAULT_RESCAN_MS));
+    }
+    this.pollStatus();
+    this.timers.push(setInterval(() => this.pollStatus(), this.options.statusPollMs ?? DEFAULT_STATUS_POLL_MS));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    for (const node of this.nodesByName.values()) {
+      clearTimeout(node.retryTimer);
+      node.stream?.close();
+    }
+  }
+
+  /** Calls `listener` with every flow as it arrives from any node; returns the function that stops it. */
+  onFlow(listener: FlowListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  nodes(): NodeView[] {
+    return [...this.nodesByName.values()]
+      .map((node) => ({
+        name: node.address.node,
+        state: node.state,
+        num_flows: node.status?.num_flows ?? 0,
+        max_flows: node.status?.max_flows ?? 0,
+        seen_flows: node.status?.seen_flows ?? 0,
+        uptime_ns: node.status?.uptime_ns ?? 0,
+        ...(node.error !== undefined ? { error: node.error } : {}),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Ready when at least one agent is connected. */
+  isReady(): boolean {
+    return [...this.nodesByName.values()].some((node) => node.state === 'CONNECTED');
+  }
+
+  status(): RelayStatus {
+    const nodes = this.nodes();
+    const connected = nodes.filter((node) => node.state === 'CONNECTED');
+    const unavailable = nodes.filter((node) => node.state !== 'CONNECTED').map((node) => node.name);
+    return {
+      num_flows: sum(connected.map((node) => node.num_flows)),
+      max_flows: sum(connected.map((node) => node.max_flows)),
+      seen_flows: sum(connected.map((node) => node.seen_flows)),
+      flows_per_second: this.rate.perSecond(),
+      uptime_ns: (this.now() - this.startedMs) * 1e6,
+      num_connected_nodes: connected.length,
+      num_unavailable_nodes: unavailable.length,
+      unavailable_nodes: unavailable,
+    };
+  }
+
+  /** Held responses that a query selects, all nodes merged oldest first. */
+  heldFlows(query: HeldFlowsQuery = {}): GetFlowsResponse[] {
+    const perNode: GetFlowsResponse[][] = [];
+    for (const node of this.nodesByName.values()) {
+      const picked: GetFlowsResponse[] = [];
+      for (let position = node.held.oldestPosition; position < node.held.writePosition; position++) {
+        const held = node.held.read(position)?.entry;
+        if (!held) continue;
+        if (query.sinceNs !== undefined && held.timeNs < query.sinceNs) continue;
+        if (query.untilNs !== undefined && held.timeNs > query.untilNs) continue;
+        if (held.response.flow && query.matches && !query.matches(held.response.flow)) continue;
+        picked.push(held.response);
+      }
+      perNode.push(picked);
+    }
+    const merged = mergeByTime(perNode);
+    return query.number === undefined ? merged : limitFlows(merged, query.number, query.first ? 'first' : 'last');
+  }
+
+  private scanSocketDir(socketDir: string): void {
+    for (const found of findAgentSockets(socketDir)) {
+      if (!this.nodesByName.has(found.node)) this.addNode(unixAgent(found.node, found.socketPath));
+    }
+  }
+
+  private addNode(address: AgentAddress): void {
+    if (this.stopped) return;
+    const node: RelayNode = {
+      address,
+      state: 'UNAVAILABLE',
+      error: 'connecting',
+      status: undefined,
+      held: new FlowRing<HeldResponse>(this.options.heldPerNode ?? DEFAULT_RING_CAPACITY),
+      stream: undefined,
+      failures: 0,
+      retryTimer: undefined,
+      newest: undefined,
+      replayed: new Set(),
+    };
+    this.nodesByName.set(address.node, node);
+    this.log(`relay: following ${address.node} at ${describeAgent(address)}`);
+    this.connect(node);
+  }
+
+  private connect(node: RelayNode): void {
+    if (this.stopped) return;
+    const request: ObserveRequest = node.newest ? { follow: true, since: node.newest.time } : { follow: true, number: node.held.maxFlows };
+    node.replayed = node.newest ? this.heldSince(node, node.newest.timeNs) : new Set();
+    const stream = observeAgent(node.address, request, {
+      onOpen: () => {
+        node.failures = 0;
+        this.setState(node, 'CONNECTED', undefined);
+        void this.refreshStatus(node);
+      },
+      onResponse: (response) => this.receive(node, response),
+    });
+    node.stream = stream;
+    stream.done.then(
+      () => this.lost(node, stream, 'UNAVAILABLE', 'the agent ended the stream'),
+      (err: Error) => this.lost(node, stream, err instanceof AgentRefusal ? 'ERROR' : 'UNAVAILABLE', err.message),
+    );
+  }
+
+  private lost(node: RelayNode, stream: ObserveStream, state: NodeState, error: string): void {
+    if (node.stream !== stream || this.stopped) return;
+    node.stream = undefined;
+    this.setState(node, state, error);
+    const base = this.options.initialBackoffMs ?? DEFAULT_INITIAL_BACKOFF_MS;
+    const delay = Math.min(this.options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, base * 2 ** node.failures);
+    node.failures = Math.min(node.failures + 1, 30);
+    node.retryTimer = setTimeout(() => this.connect(node), delay);
+  }
+
+  private setState(node: RelayNode, state: NodeState, error: string | undefined): void {
+    if (node.state !== state) this.log(`relay: ${node.address.node} is ${state}${error ? ` (${error})` : ''}`);
+    node.state = state;
+    node.error = error;
+  }
+
+  private heldSince(node: RelayNode, sinceNs: bigint): Set<string> {
+    const keys = new Set<string>();
+    for (let position = node.held.writePosition - 1; position >= node.held.oldestPosition; position--) {
+      const held = node.held.read(position)?.entry;
+      if (!held || held.timeNs < sinceNs) break;
+      keys.add(responseKey(held.response));
+    }
+    return keys;
+  }
+
+  private receive(node: RelayNode, response: GetFlowsResponse): void {
+    if (node.replayed.size > 0 && node.replayed.has(responseKey(response))) return;
+    const timeNs = epochNsFromTimestamp(response.flow?.time ?? response.time) ?? BigInt(this.now()) * 1_000_000n;
+    node.held.write({ response, timeNs });
+    if (!node.newest || timeNs > node.newest.timeNs) node.newest = { time: response.flow?.time ?? response.time, timeNs };
+    const flow = response.flow;
+    if (!flow) return;
+    this.rate.add(Number(timeNs / 1_000_000n));
+    for (const listener of this.listeners) listener(flow);
+  }
+
+  private pollStatus(): void {
+    for (const node of this.nodesByName.values()) if (node.state === 'CONNECTED') void this.refreshStatus(node);
+  }
+
+  private async refreshStatus(node: RelayNode): Promise<void> {
+    try {
+      node.status = await fetchAgentStatus(node.address);
+    } catch (err) {
+      this.log(`relay: ${(err as Error).message}`);
+    }
+  }
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}

@@ -1,0 +1,109 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { flowAt, kubeSystemFlow, startTestCluster, streamClient, waitFor, type TestCluster } from './testAgents.ts';
+
+let cluster: TestCluster | undefined;
+const closers: (() => void)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) close();
+  await cluster?.close();
+  cluster = undefined;
+});
+
+async function subscribed(c: TestCluster, message: Record<string, unknown> = {}) {
+  const client = await streamClient(c.api.url);
+  closers.push(client.close);
+  client.send({ type: 'subscribe', ...message });
+  await waitFor(() => client.batches().some((b) => b.reset), 'the first batch');
+  return client;
+}
+
+const streamedUuids = (client: Awaited<ReturnType<typeof streamClient>>) => client.batches().flatMap((b) => b.flows.map((f) => f.uuid));
+
+describe('/api/v1/stream', () => {
+  it('sends new flows and the map changes they make in batches', async () => {
+    cluster = await startTestCluster(['node-1', 'node-2']);
+    const client = await subscribed(cluster);
+    cluster.agents[0]?.publish(flowAt('node-1', 1));
+    cluster.agents[1]?.publish(flowAt('node-2', 2));
+    await waitFor(() => streamedUuids(client).length === 2, 'two streamed flows');
+    expect(streamedUuids(client).sort()).toEqual(['node-1-1', 'node-2-2']);
+    const batches = client.batches();
+    expect(batches.flatMap((b) => b.map.cards.map((card) => card.title))).toEqual(expect.arrayContaining(['pod-to-a', 'echo-a']));
+    expect(batches.flatMap((b) => b.map.links)).toContainEqual(expect.objectContaining({ port: 8080, protocol: 'TCP' }));
+    expect(batches.at(-1)?.status).toMatchObject({ num_connected_nodes: 2 });
+  });
+
+  it('starts with the whole map of the namespace, marked as a reset', async () => {
+    cluster = await startTestCluster(['node-1']);
+    cluster.agents[0]?.publish(flowAt('node-1', 1), kubeSystemFlow('node-1', 2));
+    const c = cluster;
+    await waitFor(async () => ((await c.get('/api/v1/service-map')).body as { links: unknown[] }).links.length === 2, 'two links');
+    const client = await subscribed(c, { namespace: 'kube-system' });
+    const first = client.batches()[0];
+    expect(first?.reset).toBe(true);
+    expect(first?.map.cards.map((card) => card.namespace)).toEqual(['kube-system', 'kube-system']);
+    expect(first?.map.links).toHaveLength(1);
+  });
+
+  it('sends only the flows that pass the subscription’s filters and namespace', async () => {
+    cluster = await startTestCluster(['node-1']);
+    const client = await subscribed(cluster, { namespace: 'default', blacklist: [{ destination_port: ['9090'] }] });
+    cluster.agents[0]?.publish(kubeSystemFlow('node-1', 1), flowAt('node-1', 2, { uuid: 'to-9090', l4: { TCP: { source_port: 1, destination_port: 9090 } } }), flowAt('node-1', 3));
+    await waitFor(() => streamedUuids(client).includes('node-1-3'), 'the default flow');
+    expect(streamedUuids(client)).toEqual(['node-1-3']);
+  });
+
+  it('switches to new filters when the client subscribes again', async () => {
+    cluster = await startTestCluster(['node-1']);
+    const client = await subscribed(cluster, { whitelist: [{ source_pod: ['kube-system/'] }] });
+    cluster.agents[0]?.publish(flowAt('node-1', 1), kubeSystemFlow('node-1', 2));
+    await waitFor(() => streamedUuids(client).includes('node-1-dns-2'), 'the kube-system flow');
+
+    const before = client.messages.length;
+    client.send({ type: 'subscribe', whitelist: [{ destination_port: ['8080'] }] });
+    await waitFor(() => client.messages.slice(before).some((m) => m.type === 'batch' && m.reset), 'the reset batch of the new subscription');
+    cluster.agents[0]?.publish(kubeSystemFlow('node-1', 3), flowAt('node-1', 4));
+    await waitFor(() => streamedUuids(client).includes('node-1-4'), 'the 8080 flow');
+    expect(streamedUuids(client)).toEqual(['node-1-dns-2', 'node-1-4']);
+  });
+
+  it('replays the held flows since a time first', async () => {
+    cluster = await startTestCluster(['node-1']);
+    cluster.agents[0]?.publish(flowAt('node-1', 1), flowAt('node-1', 5));
+    const c = cluster;
+    await waitFor(async () => ((await c.get('/api/v1/flows')).body as { flows: unknown[] }).flows.length === 2, 'two flows held');
+    const client = await subscribed(c, { since: '2024-01-01T00:00:03Z' });
+    expect(client.batches()[0]?.flows.map((f) => f.uuid)).toEqual(['node-1-5']);
+  });
+
+  it('answers a bad message with an error naming the field', async () => {
+    cluster = await startTestCluster([]);
+    const client = await streamClient(cluster.api.url);
+    closers.push(client.close);
+    client.send('subscribe please');
+    client.send({ type: 'subscribe', whitelist: [{ source_ip: ['10.0.0.0/40'] }] });
+    client.send({ type: 'subscribe', namespace: 'Bad Namespace' });
+    client.send({ type: 'subscribe', colour: 'red' });
+    client.send({ type: 'unsubscribe' });
+    await waitFor(() => client.messages.length === 5, 'five answers');
+    expect(client.messages.map((m) => (m.type === 'error' ? m.error : m.type))).toEqual([
+      expect.stringMatching(/^message: not JSON/),
+      expect.stringMatching(/^whitelist\[0\]\.source_ip\[0\]: "10\.0\.0\.0\/40" is not an IP address or CIDR/),
+      "namespace: 'Bad Namespace' is not a namespace name or 'all'",
+      'colour: unknown field; expected type, namespace, whitelist, blacklist, since',
+      "type: expected 'subscribe'",
+    ]);
+  });
+
+  it('drops the oldest pending flows of a client that falls behind and says how many', async () => {
+    cluster = await startTestCluster(['node-1'], { stream: { batchMs: 500, maxPendingFlows: 2 } });
+    const client = await subscribed(cluster);
+    const flows = Array.from({ length: 50 }, (_, i) => flowAt('node-1', i + 1));
+    cluster.agents[0]?.publish(...flows);
+    const dropped = () => client.batches().reduce((n, b) => n + (b.dropped ?? 0), 0);
+    await waitFor(() => streamedUuids(client).length + dropped() === 50, 'every flow sent or counted as dropped');
+    expect(client.batches().every((b) => b.flows.length <= 2)).toBe(true);
+    expect(dropped()).toBeGreaterThan(0);
+    expect(streamedUuids(client).at(-1)).toBe('node-1-50');
+  });
+});

@@ -1,0 +1,45 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_COLUMNS } from '../../domain/flowColumns.ts';
+import { stubLayoutAndCanvas } from '../../testing/domStubs.ts';
+import { flow } from '../../testing/mapFixtures.ts';
+import { FlowsTable } from './index.tsx';
+
+beforeEach(stubLayoutAndCanvas);
+afterEach(() => {
+  cleanup();
+  vi.restoreAllMocks();
+});
+
+const flows = [flow('f1', 'default/pod-to-a', 'default/echo-a'), flow('f2', 'default/pod-to-b', 'default/echo-b', { verdict: 'DROPPED' })];
+
+describe('FlowsTable', () => {
+  it('renders a row per flow with Hubble UI columns', () => {
+    render(<FlowsTable flows={flows} columns={DEFAULT_COLUMNS} selectedFlow={undefined} onSelectFlow={vi.fn()} onToggleColumn={vi.fn()} />);
+    const rows = screen.getAllByTestId('flow-row');
+    expect(rows).toHaveLength(2);
+    const cells = within(rows[1]!).getAllByRole('cell').map((cell) => cell.textContent);
+    expect(cells.slice(0, 7)).toEqual(['default/pod-to-b-6d9c7f8b5-x2k9p', '300', 'default/echo-b-6d9c7f8b5-x2k9p', '301', '8080', '', 'DROPPED']);
+    expect(screen.getAllByRole('columnheader').map((h) => h.textContent)).toEqual([
+      'Source Pod', 'Source Identity', 'Destination Pod', 'Destination Identity', 'Destination Port', 'L7 info', 'Verdict', 'Timestamp',
+    ]);
+  });
+
+  it('opens a flow on click and on Enter', () => {
+    const onSelectFlow = vi.fn();
+    render(<FlowsTable flows={flows} columns={DEFAULT_COLUMNS} selectedFlow={undefined} onSelectFlow={onSelectFlow} onToggleColumn={vi.fn()} />);
+    const [first, second] = screen.getAllByTestId('flow-row');
+    fireEvent.click(first!);
+    fireEvent.keyDown(second!, { key: 'Enter' });
+    expect(onSelectFlow.mock.calls).toEqual([['f1'], ['f2']]);
+  });
+
+  it('lets the user pick columns', () => {
+    const onToggleColumn = vi.fn();
+    render(<FlowsTable flows={flows} columns={['sourcePod', 'verdict']} selectedFlow={undefined} onSelectFlow={vi.fn()} onToggleColumn={onToggleColumn} />);
+    expect(screen.getAllByRole('columnheader')).toHaveLength(2);
+    fireEvent.click(screen.getByRole('checkbox', { name: 'TCP Flags' }));
+    expect(onToggleColumn).toHaveBeenCalledWith('tcpFlags', true);
+  });
+});

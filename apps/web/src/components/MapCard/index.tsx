@@ -1,0 +1,50 @@
+import { memo } from 'react';
+import type { Card } from '@tycho/servicemap';
+import { MAX_PORT_ROWS, type CardBox } from '../../layout/mapLayout.ts';
+
+export interface MapCardProps {
+  card: Card;
+  box: CardBox;
+  selected: boolean;
+  dimmed: boolean;
+  onSelect: (id: string) => void;
+}
+
+const KIND_LABELS: Record<Card['kind'], string> = {
+  workload: '',
+  world: 'world',
+  host: 'host',
+  'remote-node': 'remote node',
+  'kube-dns': 'DNS',
+  unknown: 'unknown',
+};
+
+/** One card: title, namespace (or kind) and the ports it receives on (`8080 · TCP · http`). */
+export const MapCard = memo(function MapCard({ card, box, selected, dimmed, onSelect }: MapCardProps) {
+  const shown = card.ports.length > MAX_PORT_ROWS ? card.ports.slice(0, MAX_PORT_ROWS - 1) : card.ports;
+  const hidden = card.ports.length - shown.length;
+  return (
+    <button
+      type="button"
+      className={`card card-${card.kind}${selected ? ' selected' : ''}${dimmed ? ' dimmed' : ''}`}
+      style={{ left: box.x, top: box.y, width: box.width, height: box.height }}
+      data-testid="card"
+      data-card-id={card.id}
+      aria-pressed={selected}
+      aria-label={`card ${card.title}${card.namespace ? ` in ${card.namespace}` : ''}`}
+      onClick={() => onSelect(card.id)}
+    >
+      <span className="card-header">
+        <span className="card-title" data-testid="card-title">{card.title}</span>
+        {KIND_LABELS[card.kind] && <span className="card-kind">{KIND_LABELS[card.kind]}</span>}
+      </span>
+      <span className="card-namespace">{card.namespace ?? card.subtitle ?? ''}</span>
+      {shown.map((port) => (
+        <span className="card-port" key={`${port.port}/${port.protocol}`} data-testid="card-port">
+          {[String(port.port), port.protocol, port.l7].filter(Boolean).join(' · ')}
+        </span>
+      ))}
+      {hidden > 0 && <span className="card-port more">+{hidden} more ports</span>}
+    </button>
+  );
+});

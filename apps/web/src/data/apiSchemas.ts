@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { VERDICTS, type Flow } from '@tycho/flow';
+import type { Card, Link } from '@tycho/servicemap';
+
+/**
+ * Schemas for everything the API sends (docs/contracts.md, "HTTP API"),
+ * checked where it enters the app; the types come out of them.
+ */
+
+export const statusSchema = z.object({
+  num_flows: z.number(),
+  max_flows: z.number(),
+  seen_flows: z.number(),
+  flows_per_second: z.number(),
+  uptime_ns: z.number(),
+  num_connected_nodes: z.number(),
+  num_unavailable_nodes: z.number(),
+  unavailable_nodes: z.array(z.string()),
+});
+export type ApiStatus = z.infer<typeof statusSchema>;
+
+export const namespacesSchema = z.object({ namespaces: z.array(z.string()) });
+
+export const nodeSchema = z.object({
+  name: z.string(),
+  state: z.enum(['CONNECTED', 'UNAVAILABLE', 'ERROR']),
+  num_flows: z.number().optional(),
+  max_flows: z.number().optional(),
+  seen_flows: z.number().optional(),
+  uptime_ns: z.number().optional(),
+  error: z.string().optional(),
+});
+export const nodesSchema = z.object({ nodes: z.array(nodeSchema) });
+export type ApiNode = z.infer<typeof nodeSchema>;
+
+/** The fields every flow has; the rest is optional in Hubble's JSON and read defensively. */
+const flowShape = z.looseObject({
+  time: z.string(),
+  uuid: z.string(),
+  verdict: z.enum(VERDICTS),
+  Type: z.string(),
+  node_name: z.string(),
+  event_type: z.looseObject({ type: z.number() }),
+});
+export const flowSchema = z.custom<Flow>((value) => flowShape.safeParse(value).success, { message: 'not a Hubble flow (time, uuid, verdict, Type, node_name, event_type)' });
+
+const cardSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['workload', 'world', 'host', 'remote-node', 'kube-dns', 'unknown']),
+  namespace: z.string().optional(),
+  title: z.string(),
+  subtitle: z.string().optional(),
+  workload: z.object({ name: z.string(), kind: z.string() }).optional(),
+  app: z.string().optional(),
+  identities: z.array(z.number()),
+  labels: z.array(z.string()),
+  pods: z.array(z.string()),
+  ports: z.array(z.object({ port: z.number(), protocol: z.enum(['TCP', 'UDP']), l7: z.enum(['http', 'dns']).optional() })),
+  dnsNames: z.array(z.string()).optional(),
+}) satisfies z.ZodType<Card>;
+
+const linkSchema = z.object({
+  id: z.string(),
+  source: z.string(),
+  destination: z.string(),
+  port: z.number(),
+  protocol: z.enum(['TCP', 'UDP', 'ICMPv4', 'ICMPv6']),
+  flows: z.number(),
+  bytesFwd: z.number(),
+  bytesRev: z.number(),
+  verdicts: z.record(z.string(), z.number()),
+  dropReasons: z.record(z.string(), z.number()),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  flowsPerSecond: z.number(),
+}) satisfies z.ZodType<Link>;
+
+export const serviceMapSchema = z.object({ cards: z.array(cardSchema), links: z.array(linkSchema) });
+
+export const flowsResponseSchema = z.object({
+  flows: z.array(z.looseObject({ flow: flowSchema.optional(), node_name: z.string().optional() })),
+});
+
+export const streamMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('batch'),
+    flows: z.array(flowSchema),
+    map: z.object({
+      cards: z.array(cardSchema),
+      links: z.array(linkSchema),
+      removedCards: z.array(z.string()),
+      removedLinks: z.array(z.string()),
+    }),
+    status: statusSchema.optional(),
+  }),
+  z.object({ type: z.literal('error'), error: z.string() }),
+]);
+export type StreamMessage = z.infer<typeof streamMessageSchema>;

@@ -1,0 +1,26 @@
+import { useMemo, useRef } from 'react';
+import type { Card, Link } from '@tycho/servicemap';
+import { linkCurves, type LinkCurve } from '../layout/linkGeometry.ts';
+import { EMPTY_LAYOUT, layoutMap, type IslandBox, type MapLayout } from '../layout/mapLayout.ts';
+
+export interface MapGeometry {
+  layout: MapLayout;
+  islands: IslandBox[];
+  curves: LinkCurve[];
+}
+
+/**
+ * The layout of the current view, grown incrementally from the view's
+ * previous layout (one per namespace choice), so cards stay where they were
+ * when flows arrive and when the user comes back to a namespace.
+ */
+export function useMapLayout(viewKey: string, cards: ReadonlyMap<string, Card>, links: ReadonlyMap<string, Link>, mapVersion: number): MapGeometry {
+  const layouts = useRef(new Map<string, MapLayout>());
+  return useMemo(() => {
+    const layout = layoutMap(layouts.current.get(viewKey) ?? EMPTY_LAYOUT, cards.values(), links.values());
+    layouts.current.set(viewKey, layout);
+    const islands = layout.islandOrder.flatMap((key) => layout.islands.get(key) ?? []);
+    return { layout, islands, curves: linkCurves(layout, cards, links.values()) };
+    // mapVersion changes exactly when cards or links do.
+  }, [viewKey, mapVersion, cards, links]);
+}

@@ -1,0 +1,60 @@
+import type { Endpoint, Flow } from '@tycho/flow';
+import { cardIdentityOf, type CardIdentity } from './cardIdentity.ts';
+import { linkKey } from './linkKey.ts';
+import type { LinkProtocol } from './model.ts';
+
+/** One side of a flow, in the direction of the connection's request. */
+export interface FlowSide {
+  endpoint: Endpoint | undefined;
+  ip: string;
+  port: number;
+  names: string[] | undefined;
+  card: CardIdentity;
+}
+
+/** Where a flow sits on the map: its request's client and server, and the link between them. */
+export interface FlowEnds {
+  client: FlowSide;
+  server: FlowSide;
+  protocol: LinkProtocol;
+  /** The server port (0 for ICMP). */
+  port: number;
+  linkId: string;
+}
+
+/**
+ * The link a flow belongs to. A reply (`is_reply`) is turned around, so it
+ * lands on the link of its request. Undefined for flows without IP or L4.
+ */
+export function flowEnds(flow: Flow): FlowEnds | undefined {
+  const l4 = flow.l4;
+  if (!flow.IP || !l4) return undefined;
+  let protocol: LinkProtocol;
+  let sourcePort = 0;
+  let destinationPort = 0;
+  if (l4.TCP) {
+    protocol = 'TCP';
+    sourcePort = l4.TCP.source_port ?? 0;
+    destinationPort = l4.TCP.destination_port ?? 0;
+  } else if (l4.UDP) {
+    protocol = 'UDP';
+    sourcePort = l4.UDP.source_port ?? 0;
+    destinationPort = l4.UDP.destination_port ?? 0;
+  } else if (l4.ICMPv4) {
+    protocol = 'ICMPv4';
+  } else if (l4.ICMPv6) {
+    protocol = 'ICMPv6';
+  } else {
+    return undefined;
+  }
+  const sent = side(flow.source, flow.IP.source, sourcePort, flow.source_names);
+  const received = side(flow.destination, flow.IP.destination, destinationPort, flow.destination_names);
+  const reply = flow.is_reply === true;
+  const client = reply ? received : sent;
+  const server = reply ? sent : received;
+  return { client, server, protocol, port: server.port, linkId: linkKey(client.card.id, protocol, server.card.id, server.port) };
+}
+
+function side(endpoint: Endpoint | undefined, ip: string, port: number, names: string[] | undefined): FlowSide {
+  return { endpoint, ip, port, names, card: cardIdentityOf(endpoint, names) };
+}

@@ -1,0 +1,6 @@
+export * from './model.ts';
+export { linkKey } from './linkKey.ts';
+export { cardIdentityOf, appLabel, labelValue, parseLabel, shortPodName, type CardIdentity } from './cardIdentity.ts';
+export { flowEnds, type FlowEnds, type FlowSide } from './flowEnds.ts';
+export { RateWindow } from './rateWindow.ts';
+export { ServiceMap, type ServiceMapOptions } from './serviceMap.ts';

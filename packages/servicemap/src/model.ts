@@ -1,0 +1,66 @@
+/**
+ * The service map's data model, as `GET /api/v1/service-map` and the
+ * `/api/v1/stream` batches carry it (docs/contracts.md, "Service map model").
+ */
+
+export type CardKind = 'workload' | 'world' | 'host' | 'remote-node' | 'kube-dns' | 'unknown';
+
+/** Transport protocols a link can carry; ICMP links have port 0. */
+export type LinkProtocol = 'TCP' | 'UDP' | 'ICMPv4' | 'ICMPv6';
+
+export interface CardPort {
+  port: number;
+  protocol: 'TCP' | 'UDP';
+  l7?: 'http' | 'dns';
+}
+
+export interface Card {
+  id: string;
+  kind: CardKind;
+  namespace?: string;
+  title: string;
+  subtitle?: string;
+  workload?: { name: string; kind: string };
+  app?: string;
+  identities: number[];
+  labels: string[];
+  pods: string[];
+  /** Ports this card receives on, sorted by port then protocol. */
+  ports: CardPort[];
+  dnsNames?: string[];
+}
+
+export interface Link {
+  id: string;
+  source: string;
+  destination: string;
+  port: number;
+  protocol: LinkProtocol;
+  flows: number;
+  bytesFwd: number;
+  bytesRev: number;
+  verdicts: Partial<Record<string, number>>;
+  dropReasons: Record<string, number>;
+  firstSeen: string;
+  lastSeen: string;
+  flowsPerSecond: number;
+}
+
+export interface ServiceMapSnapshot {
+  cards: Card[];
+  links: Link[];
+}
+
+/** What changed since a version: the `map` part of a stream batch, plus the version it brings the reader to. */
+export interface ServiceMapChanges {
+  version: number;
+  cards: Card[];
+  links: Link[];
+  removedCards: string[];
+  removedLinks: string[];
+}
+
+/** `all` (or no namespace) selects the whole cluster. */
+export interface NamespaceSelection {
+  namespace?: string;
+}

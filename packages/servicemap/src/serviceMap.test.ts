@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import { linkKey } from './linkKey.ts';
+import { ServiceMap } from './serviceMap.ts';
+import { host, pod, tcpFlow, world } from './testFlows.ts';
+
+const T0 = Date.parse('2024-01-01T00:00:00Z');
+const podToA = pod('default', 'pod-to-a', 300);
+const echoA = pod('default', 'echo-a', 301);
+const kubeDns = {
+  ...pod('kube-system', 'coredns', 400),
+  labels: ['k8s:k8s-app=kube-dns', 'k8s:io.kubernetes.pod.namespace=kube-system'],
+};
+const A_TO_ECHO = linkKey('default/pod-to-a', 'TCP', 'default/echo-a', 8080);
+
+function at(seconds: number): string {
+  return new Date(T0 + seconds * 1000).toISOString();
+}
+
+function mapAt(nowMs: { value: number }, options: { linkIdleMs?: number } = {}): ServiceMap {
+  return new ServiceMap({ now: () => nowMs.value, ...options });
+}
+
+describe('ServiceMap', () => {
+  it('makes a card per workload and a link to the destination port', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: podToA, to: echoA }));
+    const { cards, links } = map.snapshot();
+    expect(cards.map((c) => [c.id, c.kind, c.title, c.namespace])).toEqual([
+      ['default/echo-a', 'workload', 'echo-a', 'default'],
+      ['default/pod-to-a', 'workload', 'pod-to-a', 'default'],
+    ]);
+    expect(cards[0]?.ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
+    expect(cards[0]?.pods).toEqual(['echo-a-6d9c7f8b5-x2k9p']);
+    expect(cards[0]?.identities).toEqual([301]);
+    expect(links).toHaveLength(1);
+    expect(links[0]).toMatchObject({ id: A_TO_ECHO, source: 'default/pod-to-a', destination: 'default/echo-a', port: 8080, protocol: 'TCP', flows: 1, verdicts: { FORWARDED: 1 } });
+  });
+
+  it('titles a card by its app label before the workload name', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: pod('default', 'client', 300, ['k8s:app=shop']), to: echoA }));
+    const card = map.snapshot().cards.find((c) => c.id === 'default/client');
+    expect(card).toMatchObject({ title: 'shop', app: 'shop', subtitle: 'Deployment client' });
+  });
+
+  it('gives the kube-system kube-dns workload the kube-dns kind', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add({ ...tcpFlow({ from: podToA, to: kubeDns }), l4: { UDP: { source_port: 5353, destination_port: 53 } } });
+    const card = map.snapshot().cards.find((c) => c.namespace === 'kube-system');
+    expect(card).toMatchObject({ id: 'kube-system/coredns', kind: 'kube-dns', title: 'kube-dns', ports: [{ port: 53, protocol: 'UDP' }] });
+  });
+
+  it('names world cards by DNS name when the flow knows it, else one world card', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: podToA, to: world, toIp: '192.0.2.10', dport: 443, destinationNames: ['www.google.com'] }));
+    map.add(tcpFlow({ from: podToA, to: world, toIp: '192.0.2.11', dport: 80 }));
+    const worldCards = map.snapshot().cards.filter((c) => c.kind === 'world');
+    expect(worldCards.map((c) => [c.id, c.title, c.dnsNames])).toEqual([
+      ['world', 'world', undefined],
+      ['world:www.google.com', 'www.google.com', ['www.google.com']],
+    ]);
+  });
+
+  it('makes one host card for the reserved host identity', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: host, to: echoA, fromIp: '172.18.0.2' }));
+    expect(map.snapshot().cards.find((c) => c.kind === 'host')).toMatchObject({ id: 'host', title: 'host' });
+  });
+
+  it('puts a reply on the link of its request', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: podToA, to: echoA }));
+    map.add(tcpFlow({ from: echoA, to: podToA, fromIp: '10.244.1.20', toIp: '10.244.0.10', sport: 8080, dport: 40000, reply: true, point: 'TO_ENDPOINT' }));
+    const { links } = map.snapshot();
+    expect(links.map((l) => l.id)).toEqual([A_TO_ECHO]);
+    expect(links[0]?.flows).toBe(2);
+  });
+
+  it("counts a connection's flows at one observer only (not again where the packet arrives)", () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: podToA, to: echoA, node: 'node-1', ifindex: 10, point: 'FROM_ENDPOINT' }));
+    map.add(tcpFlow({ from: podToA, to: echoA, node: 'node-2', ifindex: 20, point: 'TO_ENDPOINT' }));
+    map.add(tcpFlow({ from: echoA, to: podToA, fromIp: '10.244.1.20', toIp: '10.244.0.10', sport: 8080, dport: 40000, reply: true, node: 'node-2', ifindex: 20, point: 'FROM_ENDPOINT' }));
+    map.add(tcpFlow({ from: echoA, to: podToA, fromIp: '10.244.1.20', toIp: '10.244.0.10', sport: 8080, dport: 40000, reply: true, node: 'node-1', ifindex: 10, point: 'TO_ENDPOINT' }));
+    expect(map.snapshot().links[0]).toMatchObject({ flows: 2, verdicts: { FORWARDED: 2 } });
+  });
+
+  it('counts a drop seen at the second observer, making the link mixed', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: podToA, to: echoA, node: 'node-1', ifindex: 10 }));
+    map.add(tcpFlow({ from: podToA, to: echoA, node: 'node-2', ifindex: 20, point: 'TO_ENDPOINT', verdict: 'DROPPED', dropReason: 'POLICY_DENIED' }));
+    expect(map.snapshot().links[0]).toMatchObject({ flows: 2, verdicts: { FORWARDED: 1, DROPPED: 1 }, dropReasons: { POLICY_DENIED: 1 } });
+  });
+
+  it('counts each connection separately', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: podToA, to: echoA, sport: 40000 }));
+    map.add(tcpFlow({ from: podToA, to: echoA, sport: 40001, node: 'node-2', ifindex: 20, point: 'TO_ENDPOINT' }));
+    expect(map.snapshot().links[0]?.flows).toBe(2);
+  });
+
+  it('adds traffic deltas of one observation point per connection', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    const traffic = (bytesFwd: number, bytesRev: number) => ({ packets_fwd: 1, bytes_fwd: bytesFwd, packets_rev: 1, bytes_rev: bytesRev });
+    map.add(tcpFlow({ from: podToA, to: echoA, traffic: traffic(100, 0) }));
+    map.add(tcpFlow({ from: podToA, to: echoA, node: 'node-2', ifindex: 20, point: 'TO_ENDPOINT', traffic: traffic(100, 0) }));
+    map.add(tcpFlow({ from: podToA, to: echoA, traffic: traffic(300, 5000) }));
+    map.add(tcpFlow({ from: podToA, to: echoA, sport: 40001, traffic: traffic(50, 70) }));
+    expect(map.snapshot().links[0]).toMatchObject({ bytesFwd: 350, bytesRev: 5070 });
+  });
+
+  it('leaves bytes at zero when flows carry no traffic counters', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: podToA, to: echoA }));
+    expect(map.snapshot().links[0]).toMatchObject({ bytesFwd: 0, bytesRev: 0 });
+  });
+
+  it('keeps first and last seen', () => {
+    const map = new ServiceMap({ now: () => T0 + 60_000 });
+    map.add(tcpFlow({ from: podToA, to: echoA, time: at(10) }));
+    map.add(tcpFlow({ from: podToA, to: echoA, time: at(5) }));
+    map.add(tcpFlow({ from: podToA, to: echoA, time: at(20) }));
+    expect(map.snapshot().links[0]).toMatchObject({ firstSeen: at(5), lastSeen: at(20) });
+  });
+
+  it('reports flows per second over the last minute', () => {
+    const now = { value: T0 + 59_000 };
+    const map = mapAt(now);
+    for (let second = 0; second < 30; second++) map.add(tcpFlow({ from: podToA, to: echoA, sport: 40000 + second, time: at(second) }));
+    expect(map.snapshot().links[0]?.flowsPerSecond).toBe(0.5);
+    now.value = T0 + 200_000;
+    expect(map.snapshot().links[0]?.flowsPerSecond).toBe(0);
+  });
+
+  it('counts L7 events only as the protocol of the destination port', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: podToA, to: echoA }));
+    map.add({ ...tcpFlow({ from: podToA, to: echoA }), Type: 'L7', l7: { type: 'REQUEST', http: { method: 'GET', url: '/' } } });
+    const { cards, links } = map.snapshot();
+    expect(links[0]?.flows).toBe(1);
+    expect(cards.find((c) => c.id === 'default/echo-a')?.ports).toEqual([{ port: 8080, protocol: 'TCP', l7: 'http' }]);
+  });
+
+  it('selects a namespace: its cards, links touching it and their peers', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add({ ...tcpFlow({ from: podToA, to: kubeDns }), l4: { UDP: { source_port: 5353, destination_port: 53 } } });
+    map.add(tcpFlow({ from: pod('other', 'client', 500), to: pod('other', 'server', 501), fromIp: '10.244.0.50', toIp: '10.244.0.51' }));
+    const snapshot = map.snapshot({ namespace: 'default' });
+    expect(snapshot.cards.map((c) => c.id)).toEqual(['default/pod-to-a', 'kube-system/coredns']);
+    expect(snapshot.links).toHaveLength(1);
+    expect(map.snapshot({ namespace: 'all' }).cards).toHaveLength(4);
+  });
+
+  it('reports changes since a version, and nothing when nothing changed', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: podToA, to: echoA }));
+    const first = map.changesSince(0);
+    expect(first.cards).toHaveLength(2);
+    expect(first.links).toHaveLength(1);
+    expect(map.changesSince(first.version)).toEqual({ version: first.version, cards: [], links: [], removedCards: [], removedLinks: [] });
+    map.add(tcpFlow({ from: podToA, to: echoA, sport: 40001 }));
+    const second = map.changesSince(first.version);
+    expect(second.cards).toEqual([]);
+    expect(second.links.map((l) => [l.id, l.flows])).toEqual([[A_TO_ECHO, 2]]);
+  });
+
+  it('sends the peer card along with a new link that brings it into a namespace', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: pod('other', 'client', 500), to: kubeDns, fromIp: '10.244.0.50', toIp: '10.244.0.53', dport: 53 }));
+    const version = map.version;
+    map.add(tcpFlow({ from: podToA, to: kubeDns, toIp: '10.244.0.53', dport: 53 }));
+    const changes = map.changesSince(version, { namespace: 'default' });
+    expect(changes.cards.map((c) => c.id)).toEqual(['default/pod-to-a', 'kube-system/coredns']);
+    expect(changes.links.map((l) => l.source)).toEqual(['default/pod-to-a']);
+  });
+
+  it('expires idle links and the cards they leave alone, and reports the removals', () => {
+    const now = { value: T0 };
+    const map = mapAt(now, { linkIdleMs: 60_000 });
+    map.add(tcpFlow({ from: podToA, to: echoA, time: at(0) }));
+    map.add(tcpFlow({ from: podToA, to: world, toIp: '192.0.2.1', dport: 443, time: at(50) }));
+    const version = map.version;
+    now.value = T0 + 90_000;
+    map.tick();
+    const changes = map.changesSince(version);
+    expect(changes.removedLinks).toEqual([A_TO_ECHO]);
+    expect(changes.removedCards).toEqual(['default/echo-a']);
+    expect(map.snapshot().cards.map((c) => c.id)).toEqual(['default/pod-to-a', 'world']);
+  });
+
+  it('re-stamps a link when its rate decays so subscribers see it fall', () => {
+    const now = { value: T0 };
+    const map = mapAt(now);
+    map.add(tcpFlow({ from: podToA, to: echoA, time: at(0) }));
+    const version = map.version;
+    now.value = T0 + 61_000;
+    map.tick();
+    expect(map.changesSince(version).links.map((l) => l.flowsPerSecond)).toEqual([0]);
+  });
+
+  it('skips flows without a transport header', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    const { l4: _dropped, ...flow } = tcpFlow({ from: podToA, to: echoA });
+    map.add(flow);
+    expect(map.size).toEqual({ cards: 0, links: 0 });
+  });
+});

@@ -1,0 +1,470 @@
+import { dropReasonName, type Endpoint, type Flow, type TrafficCounters } from '@tycho/flow';
+import type { CardIdentity } from './cardIdentity.ts';
+import { flowEnds } from './flowEnds.ts';
+import type { Card, CardPort, Link, LinkProtocol, NamespaceSelection, ServiceMapChanges, ServiceMapSnapshot } from './model.ts';
+import { RateWindow } from './rateWindow.ts';
+
+export interface ServiceMapOptions {
+  /** A link with no flow for this long is removed by `tick()` (and a card left without links with it). Default 5 min. */
+  linkIdleMs?: number;
+  /** Connection bookkeeping (dedupe, traffic deltas) is forgotten after this long without a flow. Default 2 min. */
+  connectionIdleMs?: number;
+  /** Removals are reported by `changesSince` for this long. Default 10 min. */
+  removalMemoryMs?: number;
+  now?: () => number;
+}
+
+interface CardState {
+  identity: CardIdentity;
+  version: number;
+  identities: Set<number>;
+  labels: Set<string>;
+  pods: Set<string>;
+  dnsNames: Set<string>;
+  /** `port/protocol` → the L7 protocol seen there, if any. */
+  l7ByPort: Map<string, 'http' | 'dns'>;
+  inbound: Set<string>;
+  outbound: Set<string>;
+}
+
+interface LinkState {
+  id: string;
+  source: string;
+  destination: string;
+  port: number;
+  protocol: LinkProtocol;
+  /** The version that created the link. */
+  createdVersion: number;
+  version: number;
+  flows: number;
+  bytesFwd: number;
+  bytesRev: number;
+  verdicts: Record<string, number>;
+  dropReasons: Record<string, number>;
+  firstSeen: string;
+  firstSeenMs: number;
+  lastSeen: string;
+  lastSeenMs: number;
+  rate: RateWindow;
+  /** flows/s as last reported, so `tick()` knows when the decayed rate is news. */
+  reportedRate: number;
+}
+
+interface ConnectionState {
+  /** The observer (node + interface) whose flows count for this connection. */
+  countingObserver: string;
+  /** The observation point (node + point) whose traffic counters count for it, once one reported any. */
+  trafficObserver: string | undefined;
+  lastTraffic: TrafficCounters | undefined;
+  lastSeenMs: number;
+}
+
+const DEFAULT_LINK_IDLE_MS = 5 * 60_000;
+const DEFAULT_CONNECTION_IDLE_MS = 2 * 60_000;
+const DEFAULT_REMOVAL_MEMORY_MS = 10 * 60_000;
+
+/**
+ * The live service map: cards (workloads and the special peers world, host,
+ * remote-node, kube-dns) and links (source card → protocol → destination
+ * card:port) aggregated from flows.
+ *
+ * Direction: a reply flow (`is_reply`) belongs to the link of its request, so
+ * its source and destination are swapped before it is placed.
+ *
+ * Counting: a packet between two pods is observed twice (FROM_ENDPOINT at the
+ * sender's interface, TO_ENDPOINT at the receiver's, possibly on two nodes).
+ * Each connection (protocol + addresses and ports in the request direction)
+ * is counted at one observer only: the node + interface of its first flow.
+ * Flows of the same connection seen elsewhere do not add to the link, except
+ * drops: a packet dies where it is dropped, so a drop is never a second
+ * observation of a packet already dropped, and it always counts.
+ * Bytes come from `flow.traffic` (cumulative conntrack counters) of a single
+ * observation point per connection, the first that reported them; the link
+ * adds the deltas. Only L3/L4 events count as flows; L7 events only mark the
+ * destination port's protocol (`8080 · TCP · http`). Flows without L4 are skipped.
+ *
+ * Versions: every change stamps the card or link with a new version;
+ * `changesSince(v)` returns what changed after `v`. Call `tick()` about once
+ * a second: it expires idle links and connections and re-stamps links whose
+ * flows/s decayed, so subscribers see rates fall to zero.
+ */
+export class ServiceMap {
+  private readonly cards = new Map<string, CardState>();
+  private readonly links = new Map<string, LinkState>();
+  private readonly connections = new Map<string, ConnectionState>();
+  private readonly removedCards = new Map<string, { version: number; atMs: number }>();
+  private readonly removedLinks = new Map<string, { version: number; atMs: number }>();
+  private currentVersion = 0;
+  private readonly linkIdleMs: number;
+  private readonly connectionIdleMs: number;
+  private readonly removalMemoryMs: number;
+  private readonly now: () => number;
+
+  constructor(options: ServiceMapOptions = {}) {
+    this.linkIdleMs = options.linkIdleMs ?? DEFAULT_LINK_IDLE_MS;
+    this.connectionIdleMs = options.connectionIdleMs ?? DEFAULT_CONNECTION_IDLE_MS;
+    this.removalMemoryMs = options.removalMemoryMs ?? DEFAULT_REMOVAL_MEMORY_MS;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The version of the latest change; 0 for an empty map. */
+  get version(): number {
+    return this.currentVersion;
+  }
+
+  get size(): { cards: number; links: number } {
+    return { cards: this.cards.size, links: this.links.size };
+  }
+
+  addAll(flows: Iterable<Flow>): void {
+    for (const flow of flows) this.add(flow);
+  }
+
+  add(flow: Flow): void {
+    const ends = flowEnds(flow);
+    if (!ends) return;
+    const { client, server, protocol, port } = ends;
+    const atMs = timestampMs(flow.time) ?? this.now();
+    const sourceCard = this.touchCard(client.card, client.endpoint, client.names);
+    const destinationCard = this.touchCard(server.card, server.endpoint, server.names);
+
+    if (flow.Type === 'L7') {
+      this.markL7(destinationCard, port, protocol, flow);
+      return;
+    }
+
+    const connectionKey = protocol === 'TCP' || protocol === 'UDP'
+      ? `${protocol}|${client.ip}|${client.port}|${server.ip}|${server.port}`
+      : `${protocol}|${client.ip}|${server.ip}`;
+    const observer = `${flow.node_name}|${flow.interface?.index ?? flow.trace_observation_point ?? ''}`;
+    let connection = this.connections.get(connectionKey);
+    if (!connection) {
+      connection = { countingObserver: observer, trafficObserver: undefined, lastTraffic: undefined, lastSeenMs: atMs };
+      this.connections.set(connectionKey, connection);
+    }
+    connection.lastSeenMs = Math.max(connection.lastSeenMs, atMs);
+    const counts = connection.countingObserver === observer || flow.verdict === 'DROPPED';
+    const traffic = this.trafficDelta(connection, `${flow.node_name}|${flow.trace_observation_point ?? ''}`, flow.traffic);
+    if (!counts && !traffic) return;
+
+    const link = this.touchLink(sourceCard, destinationCard, protocol, port, ends.linkId, flow.time, atMs);
+    if (counts) {
+      link.flows += 1;
+      link.verdicts[flow.verdict] = (link.verdicts[flow.verdict] ?? 0) + 1;
+      if (flow.verdict === 'DROPPED') {
+        const reason = flow.drop_reason_desc ?? dropReasonName(flow.drop_reason ?? 0);
+        link.dropReasons[reason] = (link.dropReasons[reason] ?? 0) + 1;
+      }
+      link.rate.add(atMs);
+    }
+    if (traffic) {
+      link.bytesFwd += traffic.bytesFwd;
+      link.bytesRev += traffic.bytesRev;
+    }
+    link.reportedRate = roundRate(link.rate.perSecond(this.now()));
+    link.version = this.nextVersion();
+  }
+
+  /** Cards and links, all of them or those of one namespace (cards in it, links touching it, and their peers). */
+  snapshot(selection: NamespaceSelection = {}): ServiceMapSnapshot {
+    const namespace = selectedNamespace(selection);
+    const nowMs = this.now();
+    const links: Link[] = [];
+    const cardIds = new Set<string>();
+    for (const link of this.links.values()) {
+      if (namespace !== undefined && !this.linkTouches(link, namespace)) continue;
+      links.push(this.linkView(link, nowMs));
+      cardIds.add(link.source);
+      cardIds.add(link.destination);
+    }
+    const cards: Card[] = [];
+    for (const [id, card] of this.cards) {
+      if (cardIds.has(id) || namespace === undefined || card.identity.namespace === namespace) cards.push(this.cardView(card));
+    }
+    return { cards: cards.sort(byId), links: links.sort(byId) };
+  }
+
+  /**
+   * What changed after `version`: cards and links to upsert (for a
+   * namespace: those that concern it), both cards of every link created
+   * since (so a reader never holds a link without its cards), and the ids
+   * removed since. A reader then continues from the
+   * returned `version`.
+   */
+  changesSince(version: number, selection: NamespaceSelection = {}): ServiceMapChanges {
+    const namespace = selectedNamespace(selection);
+    const nowMs = this.now();
+    const links: Link[] = [];
+    const cardIds = new Set<string>();
+    for (const link of this.links.values()) {
+      if (link.version <= version) continue;
+      if (namespace !== undefined && !this.linkTouches(link, namespace)) continue;
+      links.push(this.linkView(link, nowMs));
+      if (link.createdVersion > version) {
+        cardIds.add(link.source);
+        cardIds.add(link.destination);
+      }
+    }
+    for (const [id, card] of this.cards) {
+      if (card.version > version && (namespace === undefined || this.cardConcerns(card, namespace))) cardIds.add(id);
+    }
+    const cards: Card[] = [];
+    for (const id of cardIds) {
+      const card = this.cards.get(id);
+      if (card) cards.push(this.cardView(card));
+    }
+    return {
+      version: this.currentVersion,
+      cards: cards.sort(byId),
+      links: links.sort(byId),
+      removedCards: idsRemovedAfter(this.removedCards, version),
+      removedLinks: idsRemovedAfter(this.removedLinks, version),
+    };
+  }
+
+  /**
+   * Advances the map's clock: removes links idle longer than `linkIdleMs`
+   * (and cards left without links), forgets idle connections and old
+   * removals, and re-stamps links whose flows/s changed.
+   */
+  tick(): void {
+    const nowMs = this.now();
+    for (const [key, connection] of this.connections) {
+      if (nowMs - connection.lastSeenMs > this.connectionIdleMs) this.connections.delete(key);
+    }
+    for (const link of [...this.links.values()]) {
+      if (nowMs - link.lastSeenMs > this.linkIdleMs) {
+        this.removeLink(link, nowMs);
+        continue;
+      }
+      const rate = roundRate(link.rate.perSecond(nowMs));
+      if (rate !== link.reportedRate) {
+        link.reportedRate = rate;
+        link.version = this.nextVersion();
+      }
+    }
+    for (const removals of [this.removedCards, this.removedLinks]) {
+      for (const [id, removal] of removals) if (nowMs - removal.atMs > this.removalMemoryMs) removals.delete(id);
+    }
+  }
+
+  private nextVersion(): number {
+    this.currentVersion += 1;
+    return this.currentVersion;
+  }
+
+  private touchCard(identity: CardIdentity, endpoint: Endpoint | undefined, names: string[] | undefined): CardState {
+    let card = this.cards.get(identity.id);
+    let changed = false;
+    if (!card) {
+      card = {
+        identity,
+        version: 0,
+        identities: new Set(),
+        labels: new Set(),
+        pods: new Set(),
+        dnsNames: new Set(),
+        l7ByPort: new Map(),
+        inbound: new Set(),
+        outbound: new Set(),
+      };
+      this.cards.set(identity.id, card);
+      this.removedCards.delete(identity.id);
+      changed = true;
+    } else if (!card.identity.workload && identity.workload) {
+      card.identity = identity;
+      changed = true;
+    }
+    if (endpoint?.identity !== undefined && !card.identities.has(endpoint.identity)) {
+      card.identities.add(endpoint.identity);
+      changed = true;
+    }
+    for (const label of endpoint?.labels ?? []) {
+      if (!card.labels.has(label)) {
+        card.labels.add(label);
+        changed = true;
+      }
+    }
+    if (endpoint?.pod_name && !card.pods.has(endpoint.pod_name)) {
+      card.pods.add(endpoint.pod_name);
+      changed = true;
+    }
+    if (card.identity.kind === 'world') {
+      for (const name of names ?? []) {
+        const dnsName = name.replace(/\.$/, '');
+        if (dnsName && !card.dnsNames.has(dnsName)) {
+          card.dnsNames.add(dnsName);
+          changed = true;
+        }
+      }
+    }
+    if (changed) card.version = this.nextVersion();
+    return card;
+  }
+
+  private touchLink(source: CardState, destination: CardState, protocol: LinkProtocol, port: number, id: string, time: string, atMs: number): LinkState {
+    let link = this.links.get(id);
+    if (!link) {
+      link = {
+        id,
+        source: source.identity.id,
+        destination: destination.identity.id,
+        port,
+        protocol,
+        createdVersion: this.currentVersion + 1,
+        version: 0,
+        flows: 0,
+        bytesFwd: 0,
+        bytesRev: 0,
+        verdicts: {},
+        dropReasons: {},
+        firstSeen: time,
+        firstSeenMs: atMs,
+        lastSeen: time,
+        lastSeenMs: atMs,
+        rate: new RateWindow(),
+        reportedRate: 0,
+      };
+      this.links.set(id, link);
+      this.removedLinks.delete(id);
+      source.outbound.add(id);
+      destination.inbound.add(id);
+      if (protocol === 'TCP' || protocol === 'UDP') destination.version = this.nextVersion(); // a new port on the card
+    }
+    if (atMs < link.firstSeenMs) {
+      link.firstSeen = time;
+      link.firstSeenMs = atMs;
+    }
+    if (atMs > link.lastSeenMs) {
+      link.lastSeen = time;
+      link.lastSeenMs = atMs;
+    }
+    return link;
+  }
+
+  private markL7(card: CardState, port: number, protocol: LinkProtocol, flow: Flow): void {
+    const l7 = flow.l7?.http ? 'http' : flow.l7?.dns ? 'dns' : undefined;
+    const key = `${port}/${protocol}`;
+    if (!l7 || card.l7ByPort.get(key) === l7) return;
+    card.l7ByPort.set(key, l7);
+    card.version = this.nextVersion();
+  }
+
+  /** The traffic to add for this flow, if its observation point is the one that counts bytes for the connection. */
+  private trafficDelta(connection: ConnectionState, point: string, traffic: TrafficCounters | undefined): { bytesFwd: number; bytesRev: number } | undefined {
+    if (!traffic) return undefined;
+    connection.trafficObserver ??= point;
+    if (connection.trafficObserver !== point) return undefined;
+    const last = connection.lastTraffic;
+    connection.lastTraffic = traffic;
+    // Counters only grow for one connection; smaller ones mean the 5-tuple was reused by a new connection.
+    const reset = last !== undefined && (traffic.bytes_fwd < last.bytes_fwd || traffic.bytes_rev < last.bytes_rev);
+    const bytesFwd = last && !reset ? traffic.bytes_fwd - last.bytes_fwd : traffic.bytes_fwd;
+    const bytesRev = last && !reset ? traffic.bytes_rev - last.bytes_rev : traffic.bytes_rev;
+    return bytesFwd > 0 || bytesRev > 0 ? { bytesFwd, bytesRev } : undefined;
+  }
+
+  private removeLink(link: LinkState, nowMs: number): void {
+    this.links.delete(link.id);
+    const version = this.nextVersion();
+    this.removedLinks.set(link.id, { version, atMs: nowMs });
+    const source = this.cards.get(link.source);
+    const destination = this.cards.get(link.destination);
+    source?.outbound.delete(link.id);
+    if (destination) {
+      destination.inbound.delete(link.id);
+      destination.version = this.nextVersion(); // its ports may have changed
+    }
+    for (const card of [source, destination]) {
+      if (card && card.inbound.size === 0 && card.outbound.size === 0) {
+        this.cards.delete(card.identity.id);
+        this.removedCards.set(card.identity.id, { version: this.nextVersion(), atMs: nowMs });
+      }
+    }
+  }
+
+  private linkTouches(link: LinkState, namespace: string): boolean {
+    return this.cards.get(link.source)?.identity.namespace === namespace || this.cards.get(link.destination)?.identity.namespace === namespace;
+  }
+
+  private cardConcerns(card: CardState, namespace: string): boolean {
+    if (card.identity.namespace === namespace) return true;
+    for (const id of card.inbound) if (this.cards.get(this.links.get(id)?.source ?? '')?.identity.namespace === namespace) return true;
+    for (const id of card.outbound) if (this.cards.get(this.links.get(id)?.destination ?? '')?.identity.namespace === namespace) return true;
+    return false;
+  }
+
+  private linkView(link: LinkState, nowMs: number): Link {
+    return {
+      id: link.id,
+      source: link.source,
+      destination: link.destination,
+      port: link.port,
+      protocol: link.protocol,
+      flows: link.flows,
+      bytesFwd: link.bytesFwd,
+      bytesRev: link.bytesRev,
+      verdicts: { ...link.verdicts },
+      dropReasons: { ...link.dropReasons },
+      firstSeen: link.firstSeen,
+      lastSeen: link.lastSeen,
+      flowsPerSecond: roundRate(link.rate.perSecond(nowMs)),
+    };
+  }
+
+  private cardView(card: CardState): Card {
+    const { identity } = card;
+    return {
+      id: identity.id,
+      kind: identity.kind,
+      ...(identity.namespace !== undefined ? { namespace: identity.namespace } : {}),
+      title: identity.title,
+      ...(identity.subtitle !== undefined ? { subtitle: identity.subtitle } : {}),
+      ...(identity.workload ? { workload: { ...identity.workload } } : {}),
+      ...(identity.app !== undefined ? { app: identity.app } : {}),
+      identities: [...card.identities].sort((a, b) => a - b),
+      labels: [...card.labels].sort(),
+      pods: [...card.pods].sort(),
+      ports: portsOf(card, this.links),
+      ...(identity.kind === 'world' && card.dnsNames.size > 0 ? { dnsNames: [...card.dnsNames].sort() } : {}),
+    };
+  }
+}
+
+/** The ports a card receives on: those of its inbound TCP/UDP links, with the L7 protocol seen there. */
+function portsOf(card: CardState, links: ReadonlyMap<string, LinkState>): CardPort[] {
+  const ports = new Map<string, CardPort>();
+  for (const id of card.inbound) {
+    const link = links.get(id);
+    if (!link || (link.protocol !== 'TCP' && link.protocol !== 'UDP')) continue;
+    const key = `${link.port}/${link.protocol}`;
+    if (ports.has(key)) continue;
+    const l7 = card.l7ByPort.get(key);
+    ports.set(key, { port: link.port, protocol: link.protocol, ...(l7 ? { l7 } : {}) });
+  }
+  return [...ports.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
+}
+
+/** Epoch ms of an RFC 3339 time (sub-millisecond digits ignored). */
+function timestampMs(time: string): number | undefined {
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function selectedNamespace(selection: NamespaceSelection): string | undefined {
+  return selection.namespace === undefined || selection.namespace === '' || selection.namespace === 'all' ? undefined : selection.namespace;
+}
+
+function roundRate(perSecond: number): number {
+  return Math.round(perSecond * 1000) / 1000;
+}
+
+function byId(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function idsRemovedAfter(removals: ReadonlyMap<string, { version: number }>, version: number): string[] {
+  const ids: string[] = [];
+  for (const [id, removal] of removals) if (removal.version > version) ids.push(id);
+  return ids.sort();
+}
