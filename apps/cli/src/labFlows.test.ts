@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow, GetFlowsResponse } from '@tycho/flow';
 import { readLabState, type LabState } from '@tycho/lab';
+import { isAlive, labNamespaces, run, tycho } from './labTestSupport.ts';
 
 /*
  * The lab end to end, through the `tycho` command a user runs: bring the
@@ -13,15 +10,6 @@ import { readLabState, type LabState } from '@tycho/lab';
  * agents captured with the eBPF programs, then take the lab down and check
  * that nothing it made is left on the machine.
  */
-
-const run = promisify(execFile);
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const tychoBin = join(repoRoot, 'apps/cli/bin/tycho.mjs');
-
-async function tycho(args: string[], timeoutMs = 240_000): Promise<string> {
-  const { stdout } = await run(process.execPath, [tychoBin, ...args], { cwd: repoRoot, timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 });
-  return stdout;
-}
 
 async function observeAll(): Promise<Flow[]> {
   const out = await tycho(['observe', '--all', '-o', 'json'], 60_000);
@@ -56,22 +44,8 @@ async function waitForPodToAConnection(deadlineMs: number): Promise<Flow[]> {
   }
 }
 
-const LAB_NETNS = /^tycho-(underlay|world|node-\d+|pod-.*)$/;
 
-async function labNamespaces(): Promise<string[]> {
-  const { stdout } = await run('ip', ['-j', 'netns', 'list']);
-  const list = stdout.trim() === '' ? [] : (JSON.parse(stdout) as { name: string }[]);
-  return list.map((ns) => ns.name).filter((name) => LAB_NETNS.test(name));
-}
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('tycho lab', () => {
   let state: LabState;

@@ -1,10 +1,8 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readLabState } from '@tycho/lab';
+import { isAlive, labNamespaces, repoRoot, tycho, tychoBin } from './labTestSupport.ts';
 
 /*
  * `npm start` runs `tycho lab up` in the foreground: it prints where to look,
@@ -12,9 +10,6 @@ import { readLabState } from '@tycho/lab';
  * first removes what the crashed lab left behind.
  */
 
-const run = promisify(execFile);
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const tychoBin = join(repoRoot, 'apps/cli/bin/tycho.mjs');
 const READY_LINE = 'press Ctrl-C to stop the lab';
 
 interface ForegroundLab {
@@ -41,24 +36,11 @@ async function waitForOutput(lab: ForegroundLab, text: string, timeoutMs: number
   }
 }
 
-async function labNamespaces(): Promise<string[]> {
-  const { stdout } = await run('ip', ['-j', 'netns', 'list']);
-  const list = stdout.trim() === '' ? [] : (JSON.parse(stdout) as { name: string }[]);
-  return list.map((ns) => ns.name).filter((name) => /^tycho-(underlay|world|node-\d+|pod-.*)$/.test(name));
-}
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('tycho lab up in the foreground', () => {
   afterAll(async () => {
-    await run(process.execPath, [tychoBin, 'lab', 'down'], { cwd: repoRoot, timeout: 120_000 });
+    await tycho(['lab', 'down'], 120_000);
   }, 150_000);
 
   it('after a crashed lab, starts clean, prints where to look, and Ctrl-C removes everything', async () => {
