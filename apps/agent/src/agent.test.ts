@@ -136,4 +136,37 @@ describe('agent', () => {
     const responses = await observeAll();
     expect(responses.map((r) => r.lost_events)).toEqual([{ source: 'PERF_EVENT_RING_BUFFER', num_events_lost: 4 }]);
   });
+  it('turns DNS and HTTP payload into L7 flows, and names later flows to answered addresses', async () => {
+    const packet = (tsNs: number, obsPoint: number, from: [string, number], to: [string, number], proto: number, payload: Uint8Array, isReply: boolean): FlowEvent => ({
+      tsNs, type: 4, subType: 4, obsPoint, verdict: 1, ifindex: 33, endpointId: 0, isReply, tcpFlags: proto === 6 ? 0x18 : 0,
+      dropReason: 0, family: 4, proto, saddr: from[0], daddr: to[0], sport: from[1], dport: to[1],
+      srcIdentity: 0, dstIdentity: 0, packetsFwd: 1, bytesFwd: 100, packetsRev: 1, bytesRev: 100, pktLen: 100, payload,
+    });
+    const hex = (text: string) => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
+    const ascii = (text: string) => new TextEncoder().encode(text);
+    const client: [string, number] = ['10.244.0.5', 40000];
+    const dns: [string, number] = ['10.244.1.2', 53];
+    const httpClient: [string, number] = ['10.244.0.5', 51000];
+    const echo: [string, number] = ['10.244.1.9', 8080];
+    // The client is not a pod of this node, so messages are reported where the server's endpoint sees them.
+    const TO_ENDPOINT = 101;
+    const FROM_ENDPOINT = 5;
+    datapath.emit([
+      packet(1e9, TO_ENDPOINT, client, dns, 17, hex('0007 0100 0001 0000 0000 0000 03 777777 06 676f6f676c65 03 636f6d 00 0001 0001'), false),
+      packet(1.002e9, FROM_ENDPOINT, dns, client, 17, hex('0007 8180 0001 0001 0000 0000 03 777777 06 676f6f676c65 03 636f6d 00 0001 0001 c00c 0001 0001 0000001e 0004 c633640e'), true),
+      packet(2e9, TO_ENDPOINT, httpClient, echo, 6, ascii('GET /public HTTP/1.1\r\nHost: echo-a:8080\r\n\r\n'), false),
+      packet(2.005e9, FROM_ENDPOINT, echo, httpClient, 6, ascii('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}'), true),
+      { ...packet(3e9, FROM_ENDPOINT, ['10.244.0.5', 52000], ['198.51.100.14', 443], 6, new Uint8Array(), false), subType: 1, tcpFlags: 0x02, payload: undefined },
+    ]);
+    const flows = (await observeAll()).flatMap((response) => (response.flow ? [response.flow] : []));
+    expect(flows.filter((flow) => flow.Type === 'L7').map((flow) => [flow.event_type, flow.l7?.type, flow.Summary])).toEqual([
+      [{ type: 129 }, 'REQUEST', 'DNS Query www.google.com. A'],
+      [{ type: 129 }, 'RESPONSE', 'DNS Answer "198.51.100.14" TTL: 30 (Proxy www.google.com. A)'],
+      [{ type: 129 }, 'REQUEST', 'HTTP/1.1 GET http://echo-a:8080/public'],
+      [{ type: 129 }, 'RESPONSE', 'HTTP/1.1 200 5ms (GET http://echo-a:8080/public)'],
+    ]);
+    expect(flows.find((flow) => flow.l7?.http?.code === 200)?.l7).toMatchObject({ latency_ns: 5_000_000, http: { method: 'GET', url: 'http://echo-a:8080/public' } });
+    const toGoogle = flows.find((flow) => flow.IP?.destination === '198.51.100.14');
+    expect(toGoogle).toMatchObject({ Type: 'L3_L4', destination_names: ['www.google.com'] });
+  });
 });

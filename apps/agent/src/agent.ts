@@ -3,12 +3,16 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { EventType, TraceReason, type FlowEvent, type NodeDatapath } from '@tycho/datapath';
 import { DirectoryKubeStore, type KubeStore } from '@tycho/kube';
+import type { FlowMetrics } from '@tycho/metrics';
 import { createApiServer } from './apiServer.ts';
 import { EndpointManager } from './endpointManager.ts';
 import { createFlowEnricher, type EnrichedFlow } from './flowEnricher.ts';
+import { FqdnCache } from './fqdnCache.ts';
 import { IdentityAllocator } from './identityAllocator.ts';
 import { createInterfaceNameLookup } from './interfaceNames.ts';
 import { IpCache } from './ipCache.ts';
+import { createL7Tracker } from './l7Tracker.ts';
+import { startMetricsServer, type ListenAddress } from './metricsServer.ts';
 import { Observer } from './observer.ts';
 
 /** The part of NodeDatapath the agent uses; tests pass a recording implementation. */
@@ -28,6 +32,8 @@ export interface AgentOptions {
   lostEventsPollMs?: number;
   /** Every enriched flow, payload included (the hook L7 parsing attaches to). */
   onFlow?: (enriched: EnrichedFlow) => void;
+  /** Hubble metrics: every flow the observer publishes feeds them; served on `listen` at GET /metrics. */
+  metrics?: { flowMetrics: FlowMetrics; listen: ListenAddress };
   log?: (message: string) => void;
 }
 
@@ -58,7 +64,12 @@ export async function startAgent(options: AgentOptions) {
   const restored = localEndpoints.restore();
   log(`restored ${restored.length} endpoint(s)`);
 
-  const observer = new Observer({ nodeName: options.nodeName, ...(options.ringCapacity ? { ringCapacity: options.ringCapacity } : {}) });
+  const flowMetrics = options.metrics?.flowMetrics;
+  const observer = new Observer({
+    nodeName: options.nodeName,
+    ...(options.ringCapacity ? { ringCapacity: options.ringCapacity } : {}),
+    ...(flowMetrics ? { listener: { onFlow: (flow) => flowMetrics.processFlow(flow), onLost: (source, count) => flowMetrics.reportLost(source, count) } } : {}),
+  });
   const interfaceNames = createInterfaceNameLookup();
   const enricher = createFlowEnricher({
     nodeName: options.nodeName,
@@ -67,12 +78,18 @@ export async function startAgent(options: AgentOptions) {
     interfaceName: (ifindex) => localEndpoints.byIfindex(ifindex)?.hostIfname ?? interfaceNames.nameOf(ifindex),
     labelsOfIdentity: (identity) => identities.labelsOf(identity),
   });
+  const fqdnCache = new FqdnCache();
+  const l7Tracker = createL7Tracker({ fqdnCache });
   options.datapath.onEvents((batch) => {
     for (const event of batch) {
       const enriched = enricher.enrich(event);
+      fqdnCache.label(enriched.flow);
       // A PAYLOAD event is a packet with L7 bytes and nothing new at L3/L4:
       // it feeds L7 parsing but is not an L3/L4 flow of its own.
       if (!isPayloadOnly(event)) observer.publish(enriched.flow);
+      // The payload is a view into the datapath's batch buffer: parse it now.
+      const l7Flow = enriched.payload ? l7Tracker.observe(enriched) : undefined;
+      if (l7Flow) observer.publish(l7Flow);
       options.onFlow?.(enriched);
     }
   });
@@ -88,6 +105,8 @@ export async function startAgent(options: AgentOptions) {
   const api = createApiServer({ observer, endpoints: localEndpoints, log });
   await api.listen(options.socketPath);
   log(`listening on ${options.socketPath}`);
+  const metricsServer = options.metrics ? await startMetricsServer(options.metrics.flowMetrics, options.metrics.listen) : undefined;
+  if (metricsServer) log(`serving metrics on ${metricsServer.address.address}:${metricsServer.address.port}/metrics`);
 
   return {
     observer,
@@ -96,7 +115,7 @@ export async function startAgent(options: AgentOptions) {
     async stop(): Promise<void> {
       clearInterval(lostTimer);
       ipCache.close();
-      await api.close();
+      await Promise.all([api.close(), metricsServer?.close()]);
     },
   } as const;
 }

@@ -25,6 +25,21 @@ describe('parseAgentFlags', () => {
     expect(parsed).toMatchObject({ kind: 'config', config: { ringCapacity: 1023, reportIntervalMs: 500, l7Ports: [53, 9090] } });
   });
 
+  it('reads --metrics and serves it on :9965 by default', () => {
+    const options = 'dns:query;ignoreAAAA;destinationContext=pod-short,drop:sourceContext=pod;destinationContext=pod,tcp,flow,port-distribution,icmp,http';
+    expect(parseAgentFlags([...required, '--metrics', options])).toMatchObject({
+      kind: 'config',
+      config: { metrics: { options, listen: { host: undefined, port: 9965 } } },
+    });
+  });
+
+  it('reads --metrics-listen with a host', () => {
+    expect(parseAgentFlags([...required, '--metrics', 'flow', '--metrics-listen', '172.18.0.2:9965'])).toMatchObject({
+      kind: 'config',
+      config: { metrics: { options: 'flow', listen: { host: '172.18.0.2', port: 9965 } } },
+    });
+  });
+
   it('answers --help', () => {
     expect(parseAgentFlags(['--help'])).toEqual({ kind: 'help' });
   });
@@ -42,6 +57,10 @@ describe('parseAgentFlags', () => {
     [['--l7-ports', '80,http'], /--l7-ports: expected up to 8 comma-separated ports/],
     [['--l7-ports', '1,2,3,4,5,6,7,8,9'], /--l7-ports: expected up to 8/],
     [['--colour', 'red'], /Unknown option '--colour'/],
+    [['--metrics', 'flow,dnss'], /^--metrics: metric 'dnss' does not exist$/],
+    [['--metrics', 'drop:sourceContext=nodes'], /^--metrics: unable to initialize metric 'drop': unknown context 'nodes'$/],
+    [['--metrics', 'flow', '--metrics-listen', '9965'], /--metrics-listen: '9965' is not an address/],
+    [['--metrics-listen', ':9965'], /--metrics-listen: needs --metrics/],
   ])('explains a bad value: %j', (extra, message) => {
     const parsed = parseAgentFlags([...required, ...extra]);
     expect(parsed.kind).toBe('error');

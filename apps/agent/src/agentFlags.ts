@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_RING_CAPACITY, isValidRingCapacity, parseDurationMs } from '@tycho/flow';
+import { createFlowMetrics } from '@tycho/metrics';
+import { parseListenAddress, type ListenAddress } from './metricsServer.ts';
 
 export const AGENT_USAGE = `Usage: tycho-agent --node <name> --socket <path> --pin-dir <dir> --state-dir <dir> --kube-dir <dir> [options]
 
@@ -19,6 +21,8 @@ Options:
   --ring-capacity <n>      flows kept for observe; 2^k-1 (default ${DEFAULT_RING_CAPACITY})
   --report-interval <dur>  how often long-lived connections are reported (default 5s)
   --l7-ports <list>        ports whose payload is captured for L7, at most 8 (default 53,80,8080)
+  --metrics <list>         Hubble metrics to serve, e.g. 'dns:query;ignoreAAAA,drop,tcp,flow,port-distribution,icmp,http'
+  --metrics-listen <addr>  where GET /metrics is served, [host]:port (default :9965 with --metrics)
   -h, --help               show this help
 `;
 
@@ -68,6 +72,29 @@ const agentFlagsSchema = z.object({
       }
       return [...new Set(ports)];
     }),
+  metrics: z
+    .string()
+    .optional()
+    .superRefine((text, ctx) => {
+      if (text === undefined) return;
+      try {
+        createFlowMetrics(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `--metrics: ${(err as Error).message}` });
+      }
+    }),
+  'metrics-listen': z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined;
+      const address = parseListenAddress(text);
+      if (!address) {
+        ctx.addIssue({ code: 'custom', message: `--metrics-listen: '${text}' is not an address; use [host]:port, e.g. :9965 or 172.18.0.2:9965` });
+        return z.NEVER;
+      }
+      return address;
+    }),
 });
 
 export interface AgentConfig {
@@ -79,7 +106,11 @@ export interface AgentConfig {
   ringCapacity: number;
   reportIntervalMs: number;
   l7Ports: number[];
+  /** The Hubble metrics option string and where to serve it; absent without --metrics. */
+  metrics?: { options: string; listen: ListenAddress };
 }
+
+export const DEFAULT_METRICS_LISTEN: ListenAddress = { host: undefined, port: 9965 };
 
 export type ParsedAgentFlags = { kind: 'help' } | { kind: 'config'; config: AgentConfig } | { kind: 'error'; message: string };
 
@@ -100,6 +131,8 @@ export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
         'ring-capacity': { type: 'string' },
         'report-interval': { type: 'string' },
         'l7-ports': { type: 'string' },
+        metrics: { type: 'string' },
+        'metrics-listen': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -110,6 +143,9 @@ export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
   const parsed = agentFlagsSchema.safeParse(values);
   if (!parsed.success) return { kind: 'error', message: parsed.error.issues.map((issue) => issue.message).join('\n') };
   const flags = parsed.data;
+  if (flags['metrics-listen'] && flags.metrics === undefined) {
+    return { kind: 'error', message: '--metrics-listen: needs --metrics (the metrics to serve)' };
+  }
   return {
     kind: 'config',
     config: {
@@ -121,6 +157,7 @@ export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
       ringCapacity: flags['ring-capacity'],
       reportIntervalMs: flags['report-interval'],
       l7Ports: flags['l7-ports'],
+      ...(flags.metrics === undefined ? {} : { metrics: { options: flags.metrics, listen: flags['metrics-listen'] ?? DEFAULT_METRICS_LISTEN } }),
     },
   };
 }

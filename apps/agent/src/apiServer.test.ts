@@ -181,6 +181,30 @@ describe('agent API: /v1/observe', () => {
     expect(error).toMatch(/colour/);
   });
 
+  it('applies the whitelist and blacklist of the request before counting the last N', async () => {
+    observer.publish({ ...flowAt(1), source: { namespace: 'default', pod_name: 'pod-to-a-5f7c' } });
+    observer.publish({ ...flowAt(2), destination: { namespace: 'default', pod_name: 'pod-to-a-5f7c' } });
+    observer.publish({ ...flowAt(3), destination: { namespace: 'default', pod_name: 'pod-to-a-5f7c' }, verdict: 'DROPPED' });
+    observer.publish(flowAt(4));
+    const request = { number: 2, whitelist: [{ source_pod: ['pod-to-a'] }, { destination_pod: ['pod-to-a'] }], blacklist: [{ verdict: ['DROPPED'] }] };
+    const { messages, closeCode } = await observe(JSON.stringify(request));
+    expect(messages.map((m) => (m as { flow: Flow }).flow.uuid)).toEqual(['flow-1', 'flow-2']);
+    expect(closeCode).toBe(1000);
+  });
+
+  it('refuses an invalid filter with an error naming the field and the value, and keeps serving', async () => {
+    const { messages, closeCode } = await observe(JSON.stringify({ whitelist: [{ source_ip: ['10.0.0.0/33'] }] }));
+    expect(messages).toEqual([{ error: expect.stringContaining('whitelist[0].source_ip[0]: "10.0.0.0/33" is not an IP address or CIDR') }]);
+    expect(closeCode).toBe(1008);
+    observer.publish(flowAt(1));
+    expect((await observe(JSON.stringify({}))).messages).toHaveLength(1);
+  });
+
+  it('refuses filters that are not a list', async () => {
+    const { messages } = await observe(JSON.stringify({ blacklist: { verdict: ['DROPPED'] } }));
+    expect((messages[0] as { error: string }).error).toMatch(/blacklist: expected a list of FlowFilter objects/);
+  });
+
   it('refuses WebSocket upgrades on other paths', async () => {
     const ws = new WebSocket(`ws+unix://${socketPath}:/v1/other`);
     const failure = await new Promise<Error>((resolve) => ws.on('error', resolve));

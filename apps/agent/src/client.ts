@@ -4,4 +4,4 @@ export { describeAgent, observeUrl, parseAgentAddress, unixAgent, OBSERVE_PATH, 
 export { DEFAULT_SOCKET_DIR, findAgentSockets, type AgentSocket } from './agentSockets.ts';
 export { AgentRefusal, observeAgent, type ObserveHandlers, type ObserveStream } from './observeClient.ts';
 export { fetchAgentStatus } from './statusClient.ts';
-export { observeRequestSchema, parseObserveRequest } from './observeRequestSchema.ts';
+export { observeRequestSchema, parseObserveRequest, type GetFlowsRequest } from './observeRequestSchema.ts';

@@ -6,5 +6,5 @@ export { endpointRegistrationSchema, type EndpointRegistration } from './endpoin
 export { createFlowEnricher, type EnrichedFlow, type FlowEnricher } from './flowEnricher.ts';
 export { IdentityAllocator, securityLabels } from './identityAllocator.ts';
 export { IpCache, workloadsOf, type IpCacheEntry } from './ipCache.ts';
-export { observeRequestSchema, parseObserveRequest } from './observeRequestSchema.ts';
+export { observeRequestSchema, parseObserveRequest, type GetFlowsRequest } from './observeRequestSchema.ts';
 export { Observer, type FlowStream, type FlowStreamSink } from './observer.ts';

@@ -1,4 +1,5 @@
 import { NodeDatapath } from '@tycho/datapath';
+import { createFlowMetrics } from '@tycho/metrics';
 import { startAgent } from './agent.ts';
 import { AGENT_USAGE, parseAgentFlags } from './agentFlags.ts';
 
@@ -27,6 +28,7 @@ const agent = await startAgent({
   kubeDir: config.kubeDir,
   ringCapacity: config.ringCapacity,
   datapath,
+  ...(config.metrics ? { metrics: { flowMetrics: createFlowMetrics(config.metrics.options), listen: config.metrics.listen } } : {}),
 });
 
 async function shutdown(signal: string): Promise<void> {

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
-import type { GetFlowsResponse, ObserveRequest } from '@tycho/flow';
+import type { GetFlowsResponse } from '@tycho/flow';
 import { describeAgent, observeUrl, type AgentAddress } from './agentAddress.ts';
+import type { GetFlowsRequest } from './observeRequestSchema.ts';
 
 export interface ObserveStream {
   /** Resolves when the agent ends the stream; rejects when it cannot be reached, refuses the request or drops the connection. */
@@ -18,7 +19,7 @@ export interface ObserveHandlers {
  * One agent's `/v1/observe` WebSocket (unix socket or TCP): sends the
  * request and hands over each GetFlowsResponse.
  */
-export function observeAgent(agent: AgentAddress, request: ObserveRequest, handlers: ObserveHandlers | ((response: GetFlowsResponse) => void)): ObserveStream {
+export function observeAgent(agent: AgentAddress, request: GetFlowsRequest, handlers: ObserveHandlers | ((response: GetFlowsResponse) => void)): ObserveStream {
   const { onResponse, onOpen } = typeof handlers === 'function' ? { onResponse: handlers, onOpen: undefined } : handlers;
   const node = agent.node;
   const ws = new WebSocket(observeUrl(agent));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Flow, GetFlowsResponse, ObserveRequest } from '@tycho/flow';
+import type { Flow, GetFlowsResponse } from '@tycho/flow';
+import type { GetFlowsRequest } from './observeRequestSchema.ts';
 import { Observer, type FlowStreamSink } from './observer.ts';
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -21,7 +22,7 @@ function observerWith(seconds: number[], ringCapacity = 15): Observer {
   return observer;
 }
 
-function collect(observer: Observer, request: ObserveRequest, blocked?: () => boolean) {
+function collect(observer: Observer, request: GetFlowsRequest, blocked?: () => boolean) {
   const received: GetFlowsResponse[] = [];
   const state = { ended: false };
   const sink: FlowStreamSink = { send: (r) => received.push(r), end: () => (state.ended = true), ...(blocked ? { isBlocked: blocked } : {}) };
@@ -111,6 +112,44 @@ describe('Observer.getFlows', () => {
     observer.reportLost('PERF_EVENT_RING_BUFFER', 7);
     expect(collect(observer, {}).uuids()).toEqual(['flow-1', 'lost:PERF_EVENT_RING_BUFFER:7']);
     expect(observer.status()).toMatchObject({ node_name: 'node-1', num_flows: 2, max_flows: 15, seen_flows: 2, lost_events: 7 });
+  });
+
+  it('sends only flows that match a whitelist filter', () => {
+    const observer = observerWith([1, 2, 3]);
+    observer.publish({ ...flowAt(4), verdict: 'DROPPED' });
+    expect(collect(observer, { whitelist: [{ verdict: ['DROPPED'] }] }).uuids()).toEqual(['flow-4']);
+  });
+
+  it('leaves out flows that match a blacklist filter', () => {
+    expect(collect(observerWith([1, 2, 3]), { blacklist: [{ uuid: ['flow-2'] }] }).uuids()).toEqual(['flow-1', 'flow-3']);
+  });
+
+  it('counts only matching flows towards the last N', () => {
+    const observer = observerWith([1, 2]);
+    observer.publish({ ...flowAt(3), verdict: 'DROPPED' });
+    observer.publish(flowAt(4));
+    expect(collect(observer, { number: 2, whitelist: [{ verdict: ['FORWARDED'] }] }).uuids()).toEqual(['flow-2', 'flow-4']);
+  });
+
+  it('counts only matching flows towards the first N', () => {
+    const observer = observerWith([1]);
+    observer.publish({ ...flowAt(2), verdict: 'DROPPED' });
+    observer.publish(flowAt(3));
+    expect(collect(observer, { number: 2, first: true, whitelist: [{ verdict: ['FORWARDED'] }] }).uuids()).toEqual(['flow-1', 'flow-3']);
+  });
+
+  it('filters followed flows too', () => {
+    const observer = observerWith([]);
+    const { uuids } = collect(observer, { follow: true, blacklist: [{ verdict: ['DROPPED'] }] });
+    observer.publish({ ...flowAt(1), verdict: 'DROPPED' });
+    observer.publish(flowAt(2));
+    expect(uuids()).toEqual(['flow-2']);
+  });
+
+  it('keeps lost-event records whatever the filters say', () => {
+    const observer = observerWith([1]);
+    observer.reportLost('PERF_EVENT_RING_BUFFER', 2);
+    expect(collect(observer, { whitelist: [{ verdict: ['DROPPED'] }] }).uuids()).toEqual(['lost:PERF_EVENT_RING_BUFFER:2']);
   });
 
   it('labels every response with the node and the flow time', () => {

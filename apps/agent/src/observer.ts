@@ -1,3 +1,4 @@
+import { compileFilters } from '@tycho/filters';
 import {
   DEFAULT_RING_CAPACITY,
   epochNsFromTimestamp,
@@ -6,9 +7,9 @@ import {
   type Flow,
   type GetFlowsResponse,
   type LostEventSource,
-  type ObserveRequest,
   type ObserverStatus,
 } from '@tycho/flow';
+import type { GetFlowsRequest } from './observeRequestSchema.ts';
 
 /** What the ring holds: a response ready to send, with its time for range checks. */
 interface ObservedEvent {
@@ -36,6 +37,13 @@ export interface ObserverOptions {
   ringCapacity?: number;
   /** Epoch milliseconds; injectable for tests. */
   now?: () => number;
+  /** Sees every published flow and lost-events report (Hubble metrics count them here). */
+  listener?: ObserverListener;
+}
+
+export interface ObserverListener {
+  onFlow(flow: Flow): void;
+  onLost(source: LostEventSource, count: number): void;
 }
 
 /**
@@ -49,9 +57,11 @@ export class Observer {
   private readonly now: () => number;
   private readonly startedMs: number;
   private lostTotal = 0;
+  private readonly listener: ObserverListener | undefined;
 
   constructor(options: ObserverOptions) {
     this.nodeName = options.nodeName;
+    this.listener = options.listener;
     this.ring = new FlowRing<ObservedEvent>(options.ringCapacity ?? DEFAULT_RING_CAPACITY);
     this.now = options.now ?? Date.now;
     this.startedMs = this.now();
@@ -60,12 +70,14 @@ export class Observer {
   publish(flow: Flow): void {
     const timeNs = epochNsFromTimestamp(flow.time) ?? BigInt(this.now()) * 1_000_000n;
     this.ring.write({ response: { flow, node_name: this.nodeName, time: flow.time }, timeNs });
+    this.listener?.onFlow(flow);
   }
 
   /** Records events lost before they reached the observer (e.g. a full kernel ring buffer). */
   reportLost(source: LostEventSource, count: number): void {
     if (count <= 0) return;
     this.lostTotal += count;
+    this.listener?.onLost(source, count);
     const nowMs = this.now();
     const time = timestampFromEpochMs(nowMs);
     this.ring.write({
@@ -89,16 +101,21 @@ export class Observer {
    * Serves one GetFlows request: history first (oldest first), then, with
    * `follow`, new events as they are written. Without `number` and `follow`
    * everything in range is sent; `follow` without `number` or `since` starts
-   * at the newest event.
+   * at the newest event. Flows must pass the request's whitelist/blacklist
+   * (lost-event records always do), and `number` counts only flows that pass,
+   * as in Hubble. The request must have been validated (`parseObserveRequest`).
    */
-  getFlows(request: ObserveRequest, sink: FlowStreamSink): FlowStream {
+  getFlows(request: GetFlowsRequest, sink: FlowStreamSink): FlowStream {
     const sinceNs = request.since === undefined ? undefined : epochNsFromTimestamp(request.since);
     const untilNs = request.until === undefined ? undefined : epochNsFromTimestamp(request.until);
-    const inRange = (event: ObservedEvent) =>
-      (sinceNs === undefined || event.timeNs >= sinceNs) && (untilNs === undefined || event.timeNs <= untilNs);
+    const passes = compileFilters(request.whitelist, request.blacklist);
+    const wanted = (event: ObservedEvent) =>
+      (sinceNs === undefined || event.timeNs >= sinceNs) &&
+      (untilNs === undefined || event.timeNs <= untilNs) &&
+      (event.response.flow === undefined || passes(event.response.flow));
 
     const end = this.ring.writePosition;
-    for (const event of this.history(request, inRange, end)) sink.send(event.response);
+    for (const event of this.history(request, wanted, end)) sink.send(event.response);
     if (!request.follow) {
       sink.end();
       return { resume: () => {}, close: () => {} };
@@ -122,7 +139,7 @@ export class Observer {
           continue;
         }
         if (untilNs !== undefined && read.entry.timeNs > untilNs) return finish();
-        if (inRange(read.entry)) sink.send(read.entry.response);
+        if (wanted(read.entry)) sink.send(read.entry.response);
       }
     };
     const stopListening = this.ring.onWrite(drain);
@@ -144,7 +161,7 @@ export class Observer {
   }
 
   /** The events before `end` a request asks for, oldest first. */
-  private history(request: ObserveRequest, inRange: (event: ObservedEvent) => boolean, end: number): ObservedEvent[] {
+  private history(request: GetFlowsRequest, wanted: (event: ObservedEvent) => boolean, end: number): ObservedEvent[] {
     // As in protobuf, number 0 is the same as no number.
     const limit = request.number ? request.number : Number.POSITIVE_INFINITY;
     const wantsHistory = Boolean(request.number) || !request.follow || request.since !== undefined;
@@ -155,7 +172,7 @@ export class Observer {
     if (request.first) {
       for (let position = start; position < end && flows < limit; position++) {
         const event = this.ring.read(position)?.entry;
-        if (!event || !inRange(event)) continue;
+        if (!event || !wanted(event)) continue;
         picked.push(event);
         if (event.response.flow) flows++;
       }
@@ -163,7 +180,7 @@ export class Observer {
     }
     for (let position = end - 1; position >= start && flows < limit; position--) {
       const event = this.ring.read(position)?.entry;
-      if (!event || !inRange(event)) continue;
+      if (!event || !wanted(event)) continue;
       picked.push(event);
       if (event.response.flow) flows++;
     }

@@ -1,5 +1,6 @@
 import { observeAgent, unixAgent } from '@tycho/agent/client';
-import { createTimeOrderedBuffer, formatCompact, formatJson, limitFlows, mergeByTime, type GetFlowsResponse } from '@tycho/flow';
+import { createTimeOrderedBuffer, limitFlows, mergeByTime, type GetFlowsResponse } from '@tycho/flow';
+import { createFlowOutput } from './flowOutput.ts';
 import { selectAgentSockets } from './agentSockets.ts';
 import { planObserve, type ObserveFlags } from './observeOptions.ts';
 
@@ -20,13 +21,8 @@ export interface ObserveIo {
 export async function runObserve(flags: ObserveFlags, io: ObserveIo): Promise<void> {
   const plan = planObserve(flags);
   const agents = selectAgentSockets(flags.socketDir, flags.node ?? []);
-  const print = (response: GetFlowsResponse) => {
-    const line =
-      flags.output === 'json'
-        ? formatJson(response)
-        : formatCompact(response, { printNodeName: flags.printNodeName ?? false, timeZone: io.timeZone ?? 'local' });
-    io.stdout(`${line}\n`);
-  };
+  const output = createFlowOutput(flags.output, { printNodeName: flags.printNodeName ?? false, timeZone: io.timeZone ?? 'local' }, io.stdout);
+  const print = (response: GetFlowsResponse) => output.print(response);
 
   if (!plan.request.follow) {
     const perNode = agents.map(() => [] as GetFlowsResponse[]);
@@ -36,6 +32,7 @@ export async function runObserve(flags: ObserveFlags, io: ObserveIo): Promise<vo
     let merged = mergeByTime(perNode);
     if (plan.limit) merged = limitFlows(merged, plan.limit.count, plan.limit.from);
     merged.forEach(print);
+    output.end();
     return;
   }
 
@@ -46,6 +43,7 @@ export async function runObserve(flags: ObserveFlags, io: ObserveIo): Promise<vo
   const failures = await settle(streams.map((stream) => stream.done), io);
   io.stopSignal?.removeEventListener('abort', onStop);
   buffer.flush();
+  output.end();
   if (failures === agents.length && !io.stopSignal?.aborted) throw new Error('no agent answered');
 }
 

@@ -1,5 +1,6 @@
-import { epochNsFromTimestamp, parseDurationMs, type ObserveRequest } from '@tycho/flow';
-import { parseObserveRequest } from '@tycho/agent/client';
+import { epochNsFromTimestamp, parseDurationMs } from '@tycho/flow';
+import type { FlowFilter } from '@tycho/filters';
+import { parseObserveRequest, type GetFlowsRequest } from '@tycho/agent/client';
 import { InvalidArgumentError } from 'commander';
 
 /** `tycho observe` flags as commander hands them over. */
@@ -12,12 +13,17 @@ export interface ObserveFlags {
   until?: string;
   node?: string[];
   socketDir: string;
-  output: 'compact' | 'json';
+  output: OutputFormat;
   printNodeName?: boolean;
+  /** Built from the filter flags in the order given (`createFilterBuilder`). */
+  filters?: { whitelist: FlowFilter[]; blacklist: FlowFilter[] };
 }
 
+export const OUTPUT_FORMATS = ['compact', 'json', 'jsonpb', 'dict', 'table'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
 export interface ObservePlan {
-  request: ObserveRequest;
+  request: GetFlowsRequest;
   /** Applied again after merging nodes: each node sends up to N, the merge keeps N overall. */
   limit?: { count: number; from: 'first' | 'last' };
 }
@@ -30,8 +36,11 @@ export function planObserve(flags: ObserveFlags, nowMs: number = Date.now()): Ob
   if (flags.last !== undefined && flags.first !== undefined) throw new Error('--last and --first cannot be used together');
   if (flags.all && (flags.last !== undefined || flags.first !== undefined)) throw new Error('--all cannot be used with --last or --first');
   if (flags.first !== undefined && flags.follow) throw new Error('--first cannot be used with --follow');
+  if (flags.output === 'table' && flags.follow) throw new Error('-o table cannot be used with --follow: a table is printed once all flows are in');
 
-  const request: ObserveRequest = {};
+  const request: GetFlowsRequest = {};
+  if (flags.filters?.whitelist.length) request.whitelist = flags.filters.whitelist;
+  if (flags.filters?.blacklist.length) request.blacklist = flags.filters.blacklist;
   if (flags.since !== undefined) request.since = parseTimeFlag('--since', flags.since, nowMs);
   if (flags.until !== undefined) request.until = parseTimeFlag('--until', flags.until, nowMs);
   if (flags.follow) request.follow = true;

@@ -202,11 +202,95 @@ describe('tycho observe', () => {
     expect(err).toMatch(message);
   });
 
+  it('asks the agents for flows matching the filter flags, --not ones left out', async () => {
+    observers.get('node-1')?.publish(flow('node-1', 1, { uuid: 'to-echo' }));
+    observers.get('node-1')?.publish(flow('node-1', 2, { uuid: 'dropped', verdict: 'DROPPED', event_type: { type: 1, sub_type: 133 } }));
+    observers.get('node-1')?.publish(flow('node-1', 3, { uuid: 'elsewhere', destination: { identity: 2 } }));
+    const { out, exitCode } = await tycho(observeArgs('--pod', 'default/echo-a', '--not', '--verdict', 'DROPPED', '-o', 'json'));
+    expect(exitCode).toBe(0);
+    expect(out.trimEnd().split('\n').map((line) => (JSON.parse(line) as { flow: Flow }).flow.uuid)).toEqual(['to-echo']);
+  });
+
+  it('rejects an invalid filter value naming the field', async () => {
+    const { err, exitCode } = await tycho(observeArgs('--ip', '10.0.0.0/33'));
+    expect(exitCode).not.toBe(0);
+    expect(err).toMatch(/whitelist\[0\]\.source_ip\[0\]: "10\.0\.0\.0\/33" is not an IP address or CIDR/);
+  });
+
+  it('prints the whole GetFlowsResponse per line with -o jsonpb', async () => {
+    publish('node-1', 1);
+    const { out } = await tycho(observeArgs('-o', 'jsonpb'));
+    expect(out).toBe(`${JSON.stringify({ flow: flow('node-1', 1), node_name: 'node-1', time: flow('node-1', 1).time })}\n`);
+  });
+
+  it('prints dict blocks separated by dashes with -o dict', async () => {
+    publish('node-1', 1, 2);
+    const { out } = await tycho(observeArgs('-o', 'dict'));
+    const block = (second: number) =>
+      [
+        `  TIMESTAMP: Jan  1 00:20:0${second}.000`,
+        `     SOURCE: default/pod-to-a-5f7c:4000${second}`,
+        'DESTINATION: default/echo-a-6d9c:8080',
+        '       TYPE: from-endpoint',
+        '    VERDICT: FORWARDED',
+        '    SUMMARY: TCP Flags: SYN',
+      ].join('\n');
+    expect(out).toBe(`${block(1)}\n------------\n${block(2)}\n`);
+  });
+
+  it('prints a table with a NODE column with -o table --print-node-name', async () => {
+    publish('node-1', 1);
+    const { out } = await tycho(observeArgs('-o', 'table', '--print-node-name'));
+    const row = (...cells: [string, number][]) => cells.map(([text, width]) => text.padEnd(width)).join('');
+    expect(out).toBe(
+      `${row(['TIMESTAMP', 22], ['NODE', 9], ['SOURCE', 30], ['DESTINATION', 27], ['TYPE', 16], ['VERDICT', 12], ['SUMMARY', 0])}\n` +
+        `${row(['Jan  1 00:20:01.000', 22], ['node-1', 9], ['default/pod-to-a-5f7c:40001', 30], ['default/echo-a-6d9c:8080', 27], ['from-endpoint', 16], ['FORWARDED', 12], ['TCP Flags: SYN', 0])}\n`,
+    );
+  });
+
+  it('refuses -o table with --follow', async () => {
+    const { err, exitCode } = await tycho(observeArgs('-o', 'table', '--follow'));
+    expect(exitCode).not.toBe(0);
+    expect(err).toMatch(/-o table cannot be used with --follow/);
+  });
+
   it('documents every option in --help', async () => {
     const { out } = await tycho(['observe', '--help']);
-    for (const option of ['--last', '--first', '--all', '--follow', '--since', '--until', '--node', '--socket-dir', '--output', '--print-node-name']) {
+    const options = ['--last', '--first', '--all', '--follow', '--since', '--until', '--node', '--socket-dir', '--output', '--print-node-name', '--not', '--pod', '--from-pod', '--to-pod', '--namespace', '--from-namespace', '--to-namespace', '--ip', '--from-ip', '--to-ip', '--label', '--from-label', '--to-label', '--fqdn', '--from-fqdn', '--to-fqdn', '--service', '--from-service', '--to-service', '--workload', '--from-workload', '--to-workload', '--identity', '--from-identity', '--to-identity', '--port', '--from-port', '--to-port', '--verdict', '--type', '--protocol', '--http-status', '--http-method', '--http-path', '--tcp-flags', '--node-name', '--ipv4', '--ipv6'];
+    for (const option of options) {
       expect(out).toContain(option);
     }
+  });
+});
+
+describe('tycho status and tycho nodes without the API', () => {
+  // Port 9 (discard) on localhost: nothing listens, the API is unreachable.
+  const noApi = ['--server', 'http://127.0.0.1:9', '--socket-dir'];
+
+  it('asks the agents directly and prints the summed Hubble line', async () => {
+    publish('node-1', 1, 2);
+    publish('node-2', 3);
+    const { out, exitCode } = await tycho(['status', ...noApi, socketDir]);
+    expect(exitCode).toBe(0);
+    expect(out).toMatch(/^API: Unreachable {3}http:\/\/127\.0\.0\.1:9: .*; asked the agents in .* directly$/m);
+    expect(out).toMatch(/^Hubble: Ok {3}Current\/Max Flows: 3\/126 \(2\.38%\), Flows\/s: \d+\.\d\d$/m);
+    expect(out).toMatch(/^Connected Nodes: 2\/2$/m);
+  });
+
+  it('fails when no agent answers', async () => {
+    const { out, exitCode } = await tycho(['status', ...noApi, join(socketDir, 'empty')]);
+    expect(exitCode).not.toBe(0);
+    expect(out).toMatch(/^Hubble: Unavailable/m);
+  });
+
+  it('lists the nodes from the agents', async () => {
+    publish('node-1', 1);
+    const { out, exitCode } = await tycho(['nodes', ...noApi, socketDir]);
+    expect(exitCode).toBe(0);
+    const [header, first, second] = out.trimEnd().split('\n');
+    expect(header).toMatch(/^NAME {5}STATUS {6}AGE +FLOWS\/S +CURRENT\/MAX-FLOWS$/);
+    expect(first).toMatch(/^node-1 {3}Connected {3}\d+s +\d+\.\d\d +1\/63 \( {2}1\.59%\)$/);
+    expect(second).toMatch(/^node-2 {3}Connected /);
   });
 });
 

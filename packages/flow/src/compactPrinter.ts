@@ -47,7 +47,7 @@ export function flowTypeLabel(flow: Flow): string {
   }
 }
 
-function endpointAddress(flow: Flow, side: 'source' | 'destination'): string {
+export function endpointAddress(flow: Flow, side: 'source' | 'destination'): string {
   const ip = side === 'source' ? flow.IP?.source : flow.IP?.destination;
   if (ip === undefined) return '';
   const endpoint = flow[side];
@@ -84,7 +84,7 @@ function formatIdentity(endpoint: Endpoint | undefined): string {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
 
 /** Go's `time.StampMilli` layout, `Jan _2 15:04:05.000`. */
-function formatStampMilli(timestamp: string, zone: 'local' | 'utc'): string {
+export function formatStampMilli(timestamp: string, zone: 'local' | 'utc'): string {
   const date = new Date(timestamp);
   if (Number.isNaN(date.getTime())) return 'N/A';
   const utc = zone === 'utc';

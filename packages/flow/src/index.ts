@@ -6,4 +6,6 @@ export * from './observerApi.ts';
 export { FlowRing, DEFAULT_RING_CAPACITY, isValidRingCapacity, type RingRead } from './flowRing.ts';
 export { formatCompact, flowTypeLabel, type CompactPrintOptions } from './compactPrinter.ts';
 export { formatJson } from './jsonPrinter.ts';
+export { formatDict, DICT_SEPARATOR } from './dictPrinter.ts';
+export { formatTable, alignColumns } from './tablePrinter.ts';
 export { mergeByTime, limitFlows, createTimeOrderedBuffer } from './flowMerge.ts';

@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { tailOfFile } from './fileTail.ts';
 import type { LabNode } from './nodes.ts';
 import { spawnInCgroup } from './cgroups.ts';
+import { AGENT_METRICS_PORT } from './labPrometheus.ts';
 import { AGENT_MAIN, agentSocket, bpfPinDir, KUBE_DIR, LOG_DIR, nodeCgroup, nodeRunDir, REPO_ROOT } from './paths.ts';
 import { inNetns } from './systemCommand.ts';
 
@@ -12,6 +13,9 @@ const READY_TIMEOUT_MS = 60_000;
 const RESTART_DELAY_MS = 1_000;
 /** Crashes before the first answer after which starting the agent is given up. */
 const STARTUP_CRASH_LIMIT = 3;
+/** The seed's Hubble metrics option string, verbatim. */
+export const LAB_METRICS =
+  'dns:query;ignoreAAAA;destinationContext=pod-short,drop:sourceContext=pod;destinationContext=pod,tcp,flow,port-distribution,icmp,http';
 
 export function agentLogFile(node: string): string {
   return join(LOG_DIR, `agent-${node}.log`);
@@ -87,6 +91,10 @@ export class NodeAgent {
       nodeRunDir(name),
       '--kube-dir',
       KUBE_DIR,
+      '--metrics',
+      LAB_METRICS,
+      '--metrics-listen',
+      `${this.node.ip}:${AGENT_METRICS_PORT}`,
     ]);
     const child = spawnInCgroup(nodeCgroup(name), argv, { stdio: ['ignore', logFd, logFd], cwd: REPO_ROOT });
     closeSync(logFd);

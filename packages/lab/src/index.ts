@@ -9,3 +9,5 @@ export { formatStatusTable, type DeploymentStatus } from './statusTable.ts';
 export { LAB_NODES, UNDERLAY, type LabNode } from './nodes.ts';
 export { WORLD_HOSTS, WORLD_NETNS, WORLD_ROUTER_IP, WORLD_RANGES, type WorldHost } from './world.ts';
 export { DEFAULT_MANIFESTS, STATE_FILE, KUBE_DIR } from './paths.ts';
+export { LAB_METRICS } from './agents.ts';
+export { PROMETHEUS_URL, PROMETHEUS_BIN, AGENT_METRICS_PORT } from './labPrometheus.ts';

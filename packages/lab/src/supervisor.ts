@@ -6,6 +6,7 @@ import type { V1Container, V1Service } from '@kubernetes/client-node';
 import { DirectoryKubeStore } from '@tycho/kube';
 import { NodeAgent } from './agents.ts';
 import { API_URL, LabApi } from './labApi.ts';
+import { LabPrometheus, PROMETHEUS_BIN } from './labPrometheus.ts';
 import { ensureCgroup, killCgroupTree, spawnInCgroup } from './cgroups.ts';
 import { removeLabResources } from './cleanup.ts';
 import { buildDnsRecords, searchDomains } from './dnsRecords.ts';
@@ -115,6 +116,7 @@ export class LabSupervisor {
   private pending: PendingPod[] = [];
   private agents: NodeAgent[] = [];
   private api: LabApi | undefined;
+  private prometheus: LabPrometheus | undefined;
   private world: ChildProcess | undefined;
   private nameservers: string[] = [];
   private phase: LabState['phase'] = 'starting';
@@ -168,6 +170,12 @@ export class LabSupervisor {
     this.log('starting the API and web app on :32321');
     this.api = new LabApi((line) => this.log(line), () => this.schedulePublish());
     await this.api.start();
+    if (LabPrometheus.installed()) {
+      this.prometheus = new LabPrometheus((line) => this.log(line));
+      await this.prometheus.start();
+    } else {
+      this.log(`not starting Prometheus: ${PROMETHEUS_BIN} is not installed (Debian package prometheus)`);
+    }
 
     this.schedulePods(manifests.workloads);
     for (const pod of this.pods) this.putPod(pod);
@@ -378,7 +386,7 @@ export class LabSupervisor {
         this.log(`teardown: ${(err as Error).message}`);
       }
     });
-    await this.api?.stop();
+    await Promise.all([this.api?.stop(), this.prometheus?.stop()]);
     await Promise.all(this.agents.map((agent) => agent.stop()));
     if (this.world) await stopChild(this.world, 1000);
     try {
