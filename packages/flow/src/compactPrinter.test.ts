@@ -99,6 +99,20 @@ describe('formatCompact', () => {
     );
   });
 
+  it('shows the L7 protocol and message kind as the type of an L7 flow', () => {
+    const request = tcpFlow({
+      Type: 'L7',
+      event_type: { type: 129 },
+      l7: { type: 'REQUEST', http: { method: 'GET', url: 'http://echo-a:8080/public', protocol: 'HTTP/1.1' } },
+      Summary: 'HTTP/1.1 GET http://echo-a:8080/public',
+    });
+    expect(line(request)).toBe(
+      'Jan  1 00:20:34.567: default/pod-to-a-5f7c:51234 (ID:12345) -> default/echo-a-6d9c:8080 (ID:23456) http-request FORWARDED (HTTP/1.1 GET http://echo-a:8080/public)',
+    );
+    const answer = tcpFlow({ Type: 'L7', event_type: { type: 129 }, l7: { type: 'RESPONSE', dns: { query: 'echo-a.default.svc.cluster.local.' } } });
+    expect(line(answer)).toContain(' dns-response FORWARDED ');
+  });
+
   it('prints lost events the way Hubble does', () => {
     const lost: GetFlowsResponse = {
       lost_events: { source: 'HUBBLE_RING_BUFFER', num_events_lost: 12 },

@@ -34,7 +34,11 @@ export function formatCompact(response: GetFlowsResponse, options: CompactPrintO
   return `${time}${node}: ${src} ${arrow} ${dst} ${flowTypeLabel(flow)} ${flow.verdict} (${flow.Summary ?? ''})`;
 }
 
-/** TYPE column: the trace point (`to-endpoint`) or, for drops, the reason (`Policy denied`). */
+/**
+ * TYPE column: the trace point (`to-endpoint`), for drops the reason
+ * (`Policy denied`), for L7 the protocol and message kind (`dns-request`,
+ * `http-response`).
+ */
 export function flowTypeLabel(flow: Flow): string {
   const subType = flow.event_type.sub_type ?? 0;
   switch (flow.event_type.type) {
@@ -42,9 +46,17 @@ export function flowTypeLabel(flow: Flow): string {
       return TRACE_SUB_TYPE_NAMES[subType] ?? String(subType);
     case MonitorEventType.DROP:
       return dropReasonDescription(subType);
+    case MonitorEventType.L7:
+      return l7TypeLabel(flow);
     default:
       return 'UNKNOWN';
   }
+}
+
+function l7TypeLabel(flow: Flow): string {
+  const protocol = flow.l7?.dns ? 'dns' : flow.l7?.http ? 'http' : 'l7';
+  const kind = flow.l7?.type === 'REQUEST' || flow.l7?.type === 'RESPONSE' ? flow.l7.type.toLowerCase() : 'unknown';
+  return `${protocol}-${kind}`;
 }
 
 export function endpointAddress(flow: Flow, side: 'source' | 'destination'): string {
