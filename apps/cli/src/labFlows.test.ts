@@ -12,7 +12,7 @@ import { isAlive, labNamespaces, run, tycho } from './labTestSupport.ts';
  */
 
 async function observeAll(): Promise<Flow[]> {
-  const out = await tycho(['observe', '--all', '-o', 'json'], 60_000);
+  const out = await tycho(['observe', '--all', '-o', 'json', '--pod', 'default/echo-a'], 60_000);
   return out
     .split('\n')
     .filter((line) => line.trim() !== '')
