@@ -7,13 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { cniAdd, cniConfigFor, cniDel, type PodAttachment } from '@tycho/cni';
+import type { HookKind, HookProgram } from '@tycho/datapath';
 import type { BenchmarkContext } from './benchmark.ts';
 import { inNetns, ip, mustRun, NETNS_DIR } from './systemCommand.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const AGENT_MAIN = join(REPO_ROOT, 'apps/agent/src/main.ts');
+const EMPTY_PROGRAM_ATTACHER = join(REPO_ROOT, 'bench/emptyProgramAttacher.ts');
 export const NODE_NETNS = 'tycho-bench-node';
 const NODE_NAME = 'bench-node';
 const POD_CIDR = '10.244.200.0/24';
@@ -91,6 +94,41 @@ async function addNetns(name: string, ctx: BenchmarkContext): Promise<void> {
   await ip(['link', 'set', 'lo', 'up'], name);
 }
 
+/** Starts bench/emptyProgramAttacher.ts in the node namespace; `send` resolves with its answer to a command. */
+async function startEmptyProgramAttacher(ctx: BenchmarkContext, pinDir: string) {
+  ctx.defer(() => rmSync(pinDir, { recursive: true, force: true }));
+  const argv = inNetns(NODE_NETNS, [process.execPath, '--import', 'tsx', EMPTY_PROGRAM_ATTACHER, pinDir]);
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  ctx.defer(() => stopProcess(child));
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const replies: string[] = [];
+  let wake: (() => void) | undefined;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    replies.push(line);
+    wake?.();
+  });
+  child.on('exit', () => wake?.());
+  const nextReply = async (): Promise<string> => {
+    while (replies.length === 0) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`empty-program attacher exited: ${stderr.trim().slice(-800)}`);
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+    return replies.shift()!;
+  };
+  const ready = await nextReply();
+  if (ready !== 'ready') throw new Error(`empty-program attacher said '${ready}' instead of ready`);
+  return {
+    async send(command: string): Promise<string> {
+      child.stdin!.write(`${command}\n`);
+      const reply = await nextReply();
+      if (reply.startsWith('error ')) throw new Error(`empty-program attacher, '${command}': ${reply.slice(6)}`);
+      return reply;
+    },
+  } as const;
+}
+
 /**
  * Builds the node namespace, starts the agent in it and wires `podNames`
  * with tycho-cni. Everything is undone through ctx.defer.
@@ -156,6 +194,8 @@ export async function startBenchNode(ctx: BenchmarkContext, podNames: readonly s
     pods.push({ name, netns, ip: podIp, endpoint });
   }
 
+  const attacher = await startEmptyProgramAttacher(ctx, `${pinDir}-empty`);
+
   const registration = ({ containerId, podName, namespace, netns, ifname, hostIfname, hostIfindex, ipv4 }: BenchEndpoint) =>
     ({ containerId, podName, namespace, netns, ifname, hostIfname, hostIfindex, ipv4 });
 
@@ -169,14 +209,17 @@ export async function startBenchNode(ctx: BenchmarkContext, podNames: readonly s
     async detachPrograms(): Promise<void> {
       for (const pod of pods) await agentJson(socketPath, 'DELETE', `/v1/endpoints/${pod.endpoint.containerId}`, 204);
     },
-    /** Names of the tc programs on a pod's host veth, both directions, as tc lists them. */
+    /** Puts the empty tc program on both hooks of every pod's host veth, the way the datapath attaches its own. */
+    async attachEmptyPrograms(hook: HookKind): Promise<void> {
+      await attacher.send(`attach ${hook} ${pods.map((p) => p.endpoint.hostIfindex).join(' ')}`);
+    },
+    async detachEmptyPrograms(): Promise<void> {
+      await attacher.send(`detach ${pods.map((p) => p.endpoint.hostIfindex).join(' ')}`);
+    },
+    /** The programs on a pod's host veth as the kernel lists them, e.g. 'tcx ingress from_container'. */
     async programsOn(pod: BenchPod): Promise<string[]> {
-      const names: string[] = [];
-      for (const direction of ['ingress', 'egress']) {
-        const out = await mustRun('nsenter', [`--net=${NETNS_DIR}/${NODE_NETNS}`, '--', 'tc', 'filter', 'show', 'dev', pod.endpoint.hostIfname, direction]);
-        for (const match of out.matchAll(/ bpf .*?(from_container|to_container)/g)) names.push(`${direction}:${match[1]}`);
-      }
-      return names;
+      const programs = JSON.parse(await attacher.send(`programs ${pod.endpoint.hostIfindex}`)) as HookProgram[];
+      return programs.map((p) => `${p.hook} ${p.direction} ${p.name}`);
     },
     async status(): Promise<AgentStatus> {
       const status = await agentJson<AgentStatus>(socketPath, 'GET', '/v1/status', 200);

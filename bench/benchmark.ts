@@ -11,6 +11,12 @@ export interface Measurement {
   rounds: number[];
 }
 
+export interface Variant {
+  measured: Measurement;
+  /** Median over rounds of measured / baseline of the same round (see pairedRatio). */
+  ratio: number;
+}
+
 /** What a benchmark must reach to meet its goal. */
 export type Goal =
   | { kind: 'ratioAtLeast'; min: number }
@@ -23,6 +29,8 @@ export interface BenchmarkResult {
   /** Median over rounds of measured / baseline of the same round pair (see pairedRatio). */
   ratio: number;
   goal?: Goal;
+  /** Further variants measured in the same interleaved rounds, each with its paired ratio to the baseline; informative, no goal. */
+  variants?: Variant[];
   /** Checks that the run measured what it claims (counts, counters); failures abort the benchmark. */
   checks: string[];
 }

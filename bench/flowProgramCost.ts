@@ -1,7 +1,8 @@
-// ns per packet of from_container on the established path (a TCP ACK of a
-// connection already in conntrack), against the empty tc program, both run
-// in the kernel with BPF_PROG_TEST_RUN. No pins, no interfaces: both objects'
-// maps are private to this process.
+// ns per packet of the flow programs on the established path, against the
+// empty tc program, all run in the kernel with BPF_PROG_TEST_RUN: from_container
+// on a TCP ACK of a connection already in conntrack (the original direction),
+// and to_container on the peer's ACK (the reply direction). No pins, no
+// interfaces: the objects' maps are private to this process.
 import { fileURLToPath } from 'node:url';
 import {
   BpfObject,
@@ -43,7 +44,7 @@ function nsPerPacket(progFd: number, packet: Buffer): number {
 
 export const flowProgramCost: Benchmark = {
   name: 'flowProgramCost',
-  summary: 'ns/packet of from_container on an established TCP ACK vs the empty tc program (BPF_PROG_TEST_RUN)',
+  summary: 'ns/packet of from_container (and to_container, reply) on an established TCP ACK vs the empty tc program (BPF_PROG_TEST_RUN)',
   async run({ log, defer }) {
     const lxc = BpfObject.open(DEFAULT_OBJECT_PATH);
     defer(() => lxc.close());
@@ -60,31 +61,55 @@ export const flowProgramCost: Benchmark = {
     testRun(fromContainer, buildPacket({ ...pod, tcpFlags: TcpFlag.SYN }).bytes);
     testRun(toContainer, buildPacket({ ...peer, tcpFlags: TcpFlag.SYN | TcpFlag.ACK }).bytes);
     const ack = buildPacket({ ...pod, tcpFlags: TcpFlag.ACK }).bytes;
+    const replyAck = buildPacket({ ...peer, tcpFlags: TcpFlag.ACK }).bytes;
     testRun(fromContainer, ack);
+    testRun(toContainer, replyAck);
 
     const counters = lxc.perCpuMap('tycho_counters', u32Codec, u64Codec);
     const total = (slot: number): number => (counters.get(slot) ?? []).reduce((a, b) => a + b, 0);
-    const connections = [...lxc.map('tycho_ct', ctKeyCodec, ctEntryCodec).keys()].length;
+    const conntrack = lxc.map('tycho_ct', ctKeyCodec, ctEntryCodec);
+    const connections = [...conntrack.entries()];
+    const entry = () => connections.length === 1 ? conntrack.get(connections[0]![0]) : undefined;
     const eventsBefore = total(Counter.EVENTS);
     const packetsBefore = total(Counter.PACKETS);
+    const fwdBefore = entry()?.packetsFwd ?? 0;
+    const revBefore = entry()?.packetsRev ?? 0;
     testRun(fromContainer, ack, { repeat: 1000 });
+    testRun(toContainer, replyAck, { repeat: 1000 });
+    const fwd = (entry()?.packetsFwd ?? 0) - fwdBefore;
+    const rev = (entry()?.packetsRev ?? 0) - revBefore;
     const checks = [
-      check(connections === 1, 'conntrack holds the one connection', `${connections} entries`),
-      check(total(Counter.EVENTS) === eventsBefore, 'established ACKs emit no event', `${total(Counter.EVENTS) - eventsBefore} events for 1000 ACKs`),
-      check(total(Counter.PACKETS) - packetsBefore === 1000, 'from_container counted every test packet', `${total(Counter.PACKETS) - packetsBefore} of 1000`),
+      check(connections.length === 1, 'conntrack holds the one connection', `${connections.length} entries`),
+      check(total(Counter.EVENTS) === eventsBefore, 'established ACKs emit no event, either way', `${total(Counter.EVENTS) - eventsBefore} events for 2000 ACKs`),
+      check(total(Counter.PACKETS) - packetsBefore === 2000, 'the programs counted every test packet', `${total(Counter.PACKETS) - packetsBefore} of 2000`),
+      check(fwd === 1000 && rev === 1000, 'from_container ACKs count as original direction, to_container ACKs as replies', `${fwd} forward, ${rev} reply`),
     ];
 
     nsPerPacket(emptyProgram, ack);
     nsPerPacket(fromContainer, ack); // warm-up
-    const flowRounds: number[] = [];
+    nsPerPacket(toContainer, replyAck);
+    const forwardRounds: number[] = [];
+    const replyRounds: number[] = [];
     const emptyRounds: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       emptyRounds.push(nsPerPacket(emptyProgram, ack));
-      flowRounds.push(nsPerPacket(fromContainer, ack));
-      log(`round ${round + 1}/${ROUNDS}: empty ${emptyRounds.at(-1)!.toFixed(1)} ns, from_container ${flowRounds.at(-1)!.toFixed(1)} ns`);
+      forwardRounds.push(nsPerPacket(fromContainer, ack));
+      replyRounds.push(nsPerPacket(toContainer, replyAck));
+      log(
+        `round ${round + 1}/${ROUNDS}: empty ${emptyRounds.at(-1)!.toFixed(1)} ns, from_container ${forwardRounds.at(-1)!.toFixed(1)} ns, ` +
+          `to_container (reply) ${replyRounds.at(-1)!.toFixed(1)} ns`,
+      );
     }
-    const measured = measurement('from_container, established TCP ACK', 'ns/packet', flowRounds);
+    const measured = measurement('from_container, established TCP ACK', 'ns/packet', forwardRounds);
+    const reply = measurement('to_container, established reply ACK', 'ns/packet', replyRounds);
     const baseline = measurement('bench_empty (TC_ACT_OK)', 'ns/packet', emptyRounds);
-    return { name: this.name, measured, baseline, ratio: pairedRatio(measured.rounds, baseline.rounds), checks };
+    return {
+      name: this.name,
+      measured,
+      baseline,
+      ratio: pairedRatio(measured.rounds, baseline.rounds),
+      variants: [{ measured: reply, ratio: pairedRatio(reply.rounds, baseline.rounds) }],
+      checks,
+    };
   },
 };

@@ -4,14 +4,16 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { parseArgs } from 'node:util';
-import { describeGoal, goalMet, type Benchmark, type BenchmarkResult } from './benchmark.ts';
+import { describeGoal, goalMet, type Benchmark, type BenchmarkResult, type Measurement } from './benchmark.ts';
+import { apiFlowsLatency } from './apiFlowsLatency.ts';
+import { apiStreamThroughput } from './apiStreamThroughput.ts';
 import { createCleanupStack } from './cleanupStack.ts';
 import { flowProgramCost } from './flowProgramCost.ts';
 import { ringbufDecode } from './ringbufDecode.ts';
+import { serviceMapRender } from './serviceMapRender.ts';
 import { tcpRr } from './tcpRr.ts';
 
-
-const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode];
+const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode, serviceMapRender, apiStreamThroughput, apiFlowsLatency];
 const DEFAULT_JSON_PATH = '/tmp/tycho-bench-results.json';
 
 const USAGE = `Usage: npm run bench -- [<name>…] [--json <path>]
@@ -38,15 +40,13 @@ function formatNumber(value: number): string {
 
 function resultTable(results: readonly BenchmarkResult[]): string {
   const header = ['benchmark', 'measured', 'baseline', 'ratio', 'goal', 'met'];
-  const rows = results.map((r) => {
+  const rows = results.flatMap((r) => {
     const met = goalMet(r);
+    const baseline = `${r.baseline.label}: ${formatNumber(r.baseline.value)} ${r.baseline.unit}`;
+    const figure = (m: Measurement) => `${m.label}: ${formatNumber(m.value)} ${m.unit}`;
     return [
-      r.name,
-      `${r.measured.label}: ${formatNumber(r.measured.value)} ${r.measured.unit}`,
-      `${r.baseline.label}: ${formatNumber(r.baseline.value)} ${r.baseline.unit}`,
-      r.ratio.toFixed(3),
-      describeGoal(r.goal),
-      met === undefined ? '—' : met ? 'yes' : 'NO',
+      [r.name, figure(r.measured), baseline, r.ratio.toFixed(3), describeGoal(r.goal), met === undefined ? '—' : met ? 'yes' : 'NO'],
+      ...(r.variants ?? []).map((v) => [`  (variant)`, figure(v.measured), baseline, v.ratio.toFixed(3), '—', '—']),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

@@ -17,13 +17,34 @@
 #include "events.h"
 #include "drop.h"
 
+/* What every event from this endpoint says about where it was seen. Only
+ * packets that raise an event pay for the endpoint lookup. */
+static __always_inline void event_meta_init(struct event_meta *meta, struct __sk_buff *skb, __u8 obs_point)
+{
+	const struct tycho_endpoint_info *ep = endpoint_lookup(skb->ifindex);
+
+	*meta = (struct event_meta){
+		.ifindex = skb->ifindex,
+		.obs_point = obs_point,
+		.type = TYCHO_EVENT_TRACE,
+		.verdict = TYCHO_VERDICT_FORWARDED,
+	};
+	if (ep) {
+		meta->endpoint_id = ep->endpoint_id;
+		if (obs_point == TYCHO_OBS_FROM_ENDPOINT)
+			meta->src_identity = ep->identity;
+		else
+			meta->dst_identity = ep->identity;
+	}
+}
+
 static __always_inline int handle_packet(struct __sk_buff *skb, __u8 obs_point)
 {
 	const struct tycho_config *cfg = config_get();
-	const struct tycho_endpoint_info *ep;
-	struct event_meta meta = {};
+	struct event_meta meta;
 	struct ct_state ct = {};
 	struct packet pkt;
+	bool l7_payload;
 	int ret;
 
 	counter_inc(TYCHO_COUNTER_PACKETS);
@@ -36,31 +57,25 @@ static __always_inline int handle_packet(struct __sk_buff *skb, __u8 obs_point)
 		return TC_ACT_OK;
 	}
 
-	meta.ifindex = skb->ifindex;
-	meta.obs_point = obs_point;
-	meta.type = TYCHO_EVENT_TRACE;
-	meta.verdict = TYCHO_VERDICT_FORWARDED;
-	ep = endpoint_lookup(skb->ifindex);
-	if (ep) {
-		meta.endpoint_id = ep->endpoint_id;
-		if (obs_point == TYCHO_OBS_FROM_ENDPOINT)
-			meta.src_identity = ep->identity;
-		else
-			meta.dst_identity = ep->identity;
+	ret = ct_process(&pkt, skb->ifindex, obs_point, config_report_interval_ns(cfg), &ct);
+	if (ret < 0) {
+		event_meta_init(&meta, skb, obs_point);
+		return drop_packet(&pkt, &meta, ret);
 	}
 
-	ret = ct_process(&pkt, skb->ifindex, obs_point, bpf_ktime_get_boot_ns(),
-			 config_report_interval_ns(cfg), &ct);
-	if (ret < 0)
-		return drop_packet(&pkt, &meta, ret);
+	/* Most packets end here: an established connection, nothing to tell. */
+	l7_payload = pkt.payload_len && config_is_l7_port(cfg, pkt.tuple.sport, pkt.tuple.dport);
+	if (!l7_payload && !ct.trace_reason)
+		return TC_ACT_OK;
 
 	/* At most one event per packet: a packet with L7 payload carries it in
 	 * its trace event, or in a PAYLOAD event when nothing else is notable. */
+	event_meta_init(&meta, skb, obs_point);
 	meta.is_reply = ct.is_reply;
-	if (pkt.payload_len && config_is_l7_port(cfg, pkt.tuple.sport, pkt.tuple.dport)) {
+	if (l7_payload) {
 		meta.sub_type = ct.trace_reason ? ct.trace_reason : TYCHO_TRACE_PAYLOAD;
 		emit_payload_event(skb, &pkt, &meta, ct.entry, config_payload_max(cfg));
-	} else if (ct.trace_reason) {
+	} else {
 		meta.sub_type = ct.trace_reason;
 		emit_event(&pkt, &meta, ct.entry);
 	}

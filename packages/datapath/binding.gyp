@@ -8,6 +8,8 @@
         "native/bpf_object.cc",
         "native/map_ops.cc",
         "native/tc.cc",
+        "native/tcx.cc",
+        "native/program_info.cc",
         "native/ring_buffer_reader.cc",
         "native/test_run.cc",
         "native/btf_layout.cc",

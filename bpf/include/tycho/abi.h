@@ -82,13 +82,20 @@ struct tycho_tuple {
 	__u8 pad[2];
 };
 
-/* Conntrack key: a connection as seen at one endpoint's veth, in the
- * direction of its first packet. */
+/* Conntrack key: a connection as seen at one endpoint's veth. Its two ends
+ * are in canonical order, whichever way a packet travels: saddr:sport is the
+ * lower address (compared as a big-endian number), or for equal addresses
+ * the lower port. ICMP echo messages are keyed by their identifier, on the
+ * requester's end (see bpf/lib/conntrack.h). */
 struct tycho_ct_key {
 	struct tycho_tuple tuple;
 	__u32 ifindex;
 };
 
+/* A connection; "fwd" is the direction of its first packet, "rev" replies.
+ * Timestamps are monotonic ns at the kernel tick's resolution, from jiffies
+ * or the coarse clock (ct_now() in bpf/lib/conntrack.h): only differences
+ * between them mean anything. */
 struct tycho_ct_entry {
 	__u64 first_seen_ns;
 	__u64 last_seen_ns;
@@ -97,10 +104,11 @@ struct tycho_ct_entry {
 	__u64 bytes_fwd;
 	__u64 packets_rev;
 	__u64 bytes_rev;
-	__u8 flags_fwd;         /* TCP flags seen original direction */
+	__u8 flags_fwd;         /* TCP flags seen original direction (from the opener) */
 	__u8 flags_rev;         /* TCP flags seen reply direction */
 	__u8 obs_point;         /* observation point of the first packet */
-	__u8 pad[5];
+	__u8 opened_by_daddr;   /* 1 when the key's daddr end sent the first packet */
+	__u8 pad[4];
 	__u32 src_identity;     /* filled by the policy issue; 0 = unknown */
 	__u32 dst_identity;
 };

@@ -7,6 +7,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tycho::InitBpfObject(env, exports);
   tycho::InitMapOps(env, exports);
   tycho::InitTc(env, exports);
+  tycho::InitTcx(env, exports);
+  tycho::InitProgramInfo(env, exports);
   tycho::InitRingBufferReader(env, exports);
   tycho::InitTestRun(env, exports);
   tycho::InitBtfLayout(env, exports);

@@ -136,7 +136,10 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     Napi::Array names = Napi::Array::New(env);
     bpf_map* map;
     uint32_t i = 0;
-    bpf_object__for_each_map(map, Object(env)) names.Set(i++, bpf_map__name(map));
+    // Only maps the object declares, not libbpf's own (.kconfig, .rodata, ...).
+    bpf_object__for_each_map(map, Object(env)) {
+      if (!bpf_map__is_internal(map)) names.Set(i++, bpf_map__name(map));
+    }
     return names;
   }
 

@@ -23,6 +23,7 @@ const char* ErrnoCode(int err) {
     case ENOTSUP: return "ENOTSUP";
     case EBADF: return "EBADF";
     case EFAULT: return "EFAULT";
+    case ENOLINK: return "ENOLINK";
     default: return "EUNKNOWN";
   }
 }

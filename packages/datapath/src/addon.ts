@@ -49,6 +49,10 @@ export interface NativeAddon {
   tcAttach(ifindex: number, direction: string, handle: number, priority: number, progFd: number): number;
   tcDetach(ifindex: number, direction: string, handle: number, priority: number): boolean;
   tcQuery(ifindex: number, direction: string, handle: number, priority: number): number;
+  tcxAttach(ifindex: number, direction: string, progFd: number, pinPath: string): boolean;
+  tcxDetach(pinPath: string): boolean;
+  tcxQuery(ifindex: number, direction: string): number[];
+  programName(id: number): string | undefined;
   testRun(progFd: number, data: Buffer, repeat: number, ctx: Buffer | undefined): NativeTestRunResult;
   btfStructLayout(objectPath: string, structName: string): NativeStructLayout;
   boottimeNs(): bigint;

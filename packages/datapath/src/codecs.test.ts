@@ -68,7 +68,7 @@ describe('codecs round-trip', () => {
   it('a conntrack entry', () => {
     const entry = {
       firstSeenNs: 1, lastSeenNs: 2 ** 40, lastReportNs: 3, packetsFwd: 4, bytesFwd: 5, packetsRev: 6, bytesRev: 2 ** 33 + 7,
-      flagsFwd: 0x12, flagsRev: 0x11, obsPoint: ObsPoint.TO_ENDPOINT, srcIdentity: 256, dstIdentity: 2,
+      flagsFwd: 0x12, flagsRev: 0x11, obsPoint: ObsPoint.TO_ENDPOINT, openedByDaddr: true, srcIdentity: 256, dstIdentity: 2,
     };
     expect(decodeFromBuffer(ctEntryCodec, encodeToBuffer(ctEntryCodec, entry))).toEqual(entry);
   });

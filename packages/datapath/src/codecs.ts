@@ -40,7 +40,7 @@ export const layouts = {
   ctKey: defineLayout('tycho_ct_key', 44, { tuple: [0, 40], ifindex: [40, 4] }),
   ctEntry: defineLayout('tycho_ct_entry', 72, {
     first_seen_ns: [0, 8], last_seen_ns: [8, 8], last_report_ns: [16, 8], packets_fwd: [24, 8], bytes_fwd: [32, 8],
-    packets_rev: [40, 8], bytes_rev: [48, 8], flags_fwd: [56, 1], flags_rev: [57, 1], obs_point: [58, 1], pad: [59, 5],
+    packets_rev: [40, 8], bytes_rev: [48, 8], flags_fwd: [56, 1], flags_rev: [57, 1], obs_point: [58, 1], opened_by_daddr: [59, 1], pad: [60, 4],
     src_identity: [64, 4], dst_identity: [68, 4],
   }),
   endpointInfo: defineLayout('tycho_endpoint_info', 16, {
@@ -159,6 +159,8 @@ export const tupleCodec: Codec<Tuple> = {
 
 // ---- struct tycho_ct_key / tycho_ct_entry ----
 
+/** A connection at one endpoint veth, its two ends in canonical order: saddr:sport is
+ * the lower address (as a number), or the lower port for equal addresses (bpf/lib/conntrack.h). */
 export interface CtKey {
   tuple: Tuple;
   ifindex: number;
@@ -188,6 +190,8 @@ export interface CtEntry {
   flagsFwd: number;
   flagsRev: number;
   obsPoint: number;
+  /** The key's daddr end opened the connection: its packets are the "fwd" direction. */
+  openedByDaddr: boolean;
   srcIdentity: number;
   dstIdentity: number;
 }
@@ -207,6 +211,7 @@ export const ctEntryCodec: Codec<CtEntry> = {
     view.setUint8(offset + C.flags_fwd, value.flagsFwd);
     view.setUint8(offset + C.flags_rev, value.flagsRev);
     view.setUint8(offset + C.obs_point, value.obsPoint);
+    view.setUint8(offset + C.opened_by_daddr, value.openedByDaddr ? 1 : 0);
     for (let i = 0; i < layouts.ctEntry.fields.pad.size; i++) view.setUint8(offset + C.pad + i, 0);
     view.setUint32(offset + C.src_identity, value.srcIdentity, true);
     view.setUint32(offset + C.dst_identity, value.dstIdentity, true);
@@ -223,6 +228,7 @@ export const ctEntryCodec: Codec<CtEntry> = {
       flagsFwd: view.getUint8(offset + C.flags_fwd),
       flagsRev: view.getUint8(offset + C.flags_rev),
       obsPoint: view.getUint8(offset + C.obs_point),
+      openedByDaddr: view.getUint8(offset + C.opened_by_daddr) !== 0,
       srcIdentity: view.getUint32(offset + C.src_identity, true),
       dstIdentity: view.getUint32(offset + C.dst_identity, true),
     };

@@ -1,6 +1,7 @@
 // The endpoint programs on a real veth: attached from a child process in a
-// network namespace, they report a real TCP connection through the ring
-// buffer reader, and detaching leaves no filter behind.
+// network namespace (with tcx links, Linux 6.18 has them), they report a real
+// TCP connection through the ring buffer reader, stay attached when the
+// datapath closes, and detaching leaves nothing behind.
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { FlowEvent } from './codecs.ts';
 import { IpProto, ObsPoint, TcpFlag, TraceReason } from './constants.ts';
+import type { HookProgram } from './endpointHooks.ts';
 
 const id = randomBytes(3).toString('hex');
 const HOST_NS = `tycho-t-dp-${id}-host`;
@@ -19,11 +21,14 @@ const HOST_IP = '10.99.0.1';
 const POD_IP = '10.99.0.2';
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./endpointAttach.fixture.ts', import.meta.url));
+const HOOK_PROGRAMS_MAIN = fileURLToPath(new URL('./hookProgramsMain.ts', import.meta.url));
 
 interface FixtureMessage {
-  ready?: { ifindex: number; ingress: number; egress: number };
+  ready?: { ifindex: number; programs: HookProgram[] };
   events?: FlowEvent[];
-  detached?: { ingress: number; egress: number };
+  restarted?: { closed: HookProgram[]; reattached: HookProgram[] };
+  reused?: { programs: HookProgram[] };
+  detached?: { programs: HookProgram[]; linkDirExists: boolean };
 }
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
@@ -49,6 +54,13 @@ function waitFor<T>(pick: (messages: FixtureMessage[]) => T | undefined): Promis
 }
 
 const events = (): FlowEvent[] => messages.flatMap((m) => m.events ?? []);
+const tcFilters = (hook: string): string =>
+  execFileSync('ip', ['netns', 'exec', HOST_NS, 'tc', 'filter', 'show', 'dev', HOST_IF, hook], { encoding: 'utf8' });
+/** The endpoint programs, one per hook, as tcx links. */
+const endpointPrograms = [
+  { hook: 'tcx', direction: 'ingress', name: 'from_container' },
+  { hook: 'tcx', direction: 'egress', name: 'to_container' },
+];
 
 beforeAll(() => {
   ip('netns', 'add', HOST_NS);
@@ -86,19 +98,23 @@ afterAll(() => {
 });
 
 describe('endpoint programs on a veth', () => {
-  it('attaching puts a program on the ingress and the egress hook', async () => {
+  it('attaching puts from_container on the ingress and to_container on the egress hook, as tcx links', async () => {
     const ready = await waitFor((all) => all.find((m) => m.ready)?.ready);
-    expect(ready.ingress).toBeGreaterThan(0);
-    expect(ready.egress).toBeGreaterThan(0);
-    expect(ready.ingress).not.toBe(ready.egress);
+    expect(ready.programs).toMatchObject(endpointPrograms);
+    expect(ready.programs[0]?.id).not.toBe(ready.programs[1]?.id);
   });
 
-  it('attaching again replaced the programs instead of adding filters', async () => {
-    await waitFor((all) => all.find((m) => m.ready));
-    for (const hook of ['ingress', 'egress']) {
-      const filters = execFileSync('ip', ['netns', 'exec', HOST_NS, 'tc', 'filter', 'show', 'dev', HOST_IF, hook], { encoding: 'utf8' });
-      expect(filters.split('\n').filter((line) => line.includes(' handle '))).toHaveLength(1);
-    }
+  it('attaching again replaced the programs instead of adding any', async () => {
+    const ready = await waitFor((all) => all.find((m) => m.ready)?.ready);
+    expect(ready.programs).toHaveLength(2);
+    // No clsact filter either (checked with tc itself).
+    for (const hook of ['ingress', 'egress']) expect(tcFilters(hook)).toBe('');
+  });
+
+  it('hookProgramsMain lists the same programs from inside the namespace', async () => {
+    const ready = await waitFor((all) => all.find((m) => m.ready)?.ready);
+    const out = execFileSync('ip', ['netns', 'exec', HOST_NS, 'node', '--import', 'tsx', HOOK_PROGRAMS_MAIN, HOST_IF], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual(ready.programs);
   });
 
   it('a TCP connection from the pod arrives as events through the ring buffer reader', async () => {
@@ -123,14 +139,29 @@ describe('endpoint programs on a veth', () => {
     expect(ours.filter((e) => e.tcpFlags & TcpFlag.FIN).map((e) => e.isReply).sort()).toEqual([false, true]);
   });
 
-  it('detaching leaves no filter on either hook', async () => {
+  it('the programs stay attached when the datapath closes, and a new one replaces them through the pins', async () => {
+    const ready = await waitFor((all) => all.find((m) => m.ready)?.ready);
+    fixture?.stdin.write('restart\n');
+    const restarted = await waitFor((all) => all.find((m) => m.restarted)?.restarted);
+    expect(restarted.closed).toEqual(ready.programs);
+    expect(restarted.reattached).toMatchObject(endpointPrograms);
+    expect(restarted.reattached.map((p) => p.id)).not.toEqual(ready.programs.map((p) => p.id));
+  });
+
+  it('attaching to an interface that took the ifindex of a deleted one replaces its defunct links', async () => {
+    await waitFor((all) => all.find((m) => m.ready));
+    fixture?.stdin.write('reuse\n');
+    const reused = await waitFor((all) => all.find((m) => m.reused)?.reused);
+    expect(reused.programs).toMatchObject(endpointPrograms);
+    expect(reused.programs).toHaveLength(2);
+  });
+
+  it('detaching leaves no program on either hook and no link pinned', async () => {
     await waitFor((all) => all.find((m) => m.ready));
     fixture?.stdin.write('detach\n');
     const detached = await waitFor((all) => all.find((m) => m.detached)?.detached);
-    expect(detached).toEqual({ ingress: 0, egress: 0 });
+    expect(detached).toEqual({ programs: [], linkDirExists: false });
     // Checked independently of libbpf, with tc itself.
-    for (const hook of ['ingress', 'egress']) {
-      expect(execFileSync('ip', ['netns', 'exec', HOST_NS, 'tc', 'filter', 'show', 'dev', HOST_IF, hook], { encoding: 'utf8' })).toBe('');
-    }
+    for (const hook of ['ingress', 'egress']) expect(tcFilters(hook)).toBe('');
   });
 });

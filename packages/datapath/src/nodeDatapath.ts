@@ -20,7 +20,7 @@ import {
 } from './codecs.ts';
 import { Counter, L7_PORTS_MAX, PAYLOAD_MAX } from './constants.ts';
 import { RingBufferReader } from './ringBufferReader.ts';
-import { attachTcProgram, detachTcProgram } from './tc.ts';
+import { attachEndpointPrograms, detachEndpointPrograms } from './endpointHooks.ts';
 
 export const DEFAULT_OBJECT_PATH = fileURLToPath(new URL('../../../bpf/build/bpf_lxc.o', import.meta.url));
 
@@ -136,22 +136,22 @@ export class NodeDatapath {
     }
   }
 
-  /** Deletes a node's pinned maps (and the directory); fine if they are gone already. */
+  /** Deletes a node's pinned maps and tcx links (and the directory), which detaches the
+   * programs those links held; fine if they are gone already. */
   static removePins(pinDir: string): void {
     rmSync(checkPinDir(pinDir), { recursive: true, force: true });
   }
 
-  /** Registers the endpoint and attaches its programs to the host-side veth, replacing earlier ones. */
+  /** Registers the endpoint and attaches its programs to the host-side veth, replacing earlier ones
+   * (tcx links pinned under pinDir, or clsact filters where the kernel has no tcx: endpointHooks.ts). */
   attachEndpoint(ifindex: number, info: EndpointInfo): void {
     this.#endpoints.set(ifindex, info);
-    attachTcProgram(ifindex, 'ingress', this.#fromContainerFd);
-    attachTcProgram(ifindex, 'egress', this.#toContainerFd);
+    attachEndpointPrograms(ifindex, { ingressFd: this.#fromContainerFd, egressFd: this.#toContainerFd }, { pinDir: this.pinDir });
   }
 
   /** Detaches the endpoint's programs and forgets it. Idempotent, also when the veth is gone. */
   detachEndpoint(ifindex: number): void {
-    detachTcProgram(ifindex, 'ingress');
-    detachTcProgram(ifindex, 'egress');
+    detachEndpointPrograms(ifindex, { pinDir: this.pinDir });
     this.#endpoints.delete(ifindex);
   }
 
@@ -203,7 +203,7 @@ export class NodeDatapath {
     return tsNs / 1e6 + this.#clockOffsetMs;
   }
 
-  /** Stops the event reader and closes fds; pinned maps and tc attachments stay. */
+  /** Stops the event reader and closes fds; pinned maps and attached programs stay. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
