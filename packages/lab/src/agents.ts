@@ -3,6 +3,7 @@ import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { tailOfFile } from './fileTail.ts';
+import { stopChild } from './stopChild.ts';
 import type { LabNode } from './nodes.ts';
 import { spawnInCgroup } from './cgroups.ts';
 import { AGENT_METRICS_PORT } from './labPrometheus.ts';
@@ -138,11 +139,6 @@ export class NodeAgent {
   async stop(graceMs = 3000): Promise<void> {
     this.stopping = true;
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    if (child) await stopChild(child, graceMs);
   }
 }

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { spawnInCgroup } from './cgroups.ts';
+import { stopChild } from './stopChild.ts';
 import { API_CGROUP, API_MAIN, API_PORT, KUBE_DIR, LOG_DIR, REPO_ROOT, RUN_DIR } from './paths.ts';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -80,11 +81,6 @@ export class LabApi {
   async stop(graceMs = 3000): Promise<void> {
     this.stopping = true;
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    if (child) await stopChild(child, graceMs);
   }
 }

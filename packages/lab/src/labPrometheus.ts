@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import yaml from 'js-yaml';
 import { spawnInCgroup } from './cgroups.ts';
+import { stopChild } from './stopChild.ts';
 import { LAB_NODES, UNDERLAY, type LabNode } from './nodes.ts';
 import { CGROUP_ROOT, LAB_DIR, LOG_DIR, REPO_ROOT } from './paths.ts';
 import { inNetns, ip } from './systemCommand.ts';
@@ -100,11 +101,6 @@ export class LabPrometheus {
   async stop(graceMs = 3000): Promise<void> {
     this.stopping = true;
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    if (child) await stopChild(child, graceMs);
   }
 }

@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { V1Container, V1Service } from '@kubernetes/client-node';
 import { DirectoryKubeStore } from '@tycho/kube';
 import { NodeAgent } from './agents.ts';
+import { stopChild } from './stopChild.ts';
 import { API_URL, LabApi } from './labApi.ts';
 import { LabPrometheus, PROMETHEUS_BIN } from './labPrometheus.ts';
 import { ensureCgroup, killCgroupTree, spawnInCgroup } from './cgroups.ts';
@@ -408,14 +409,3 @@ async function perNode(pods: readonly LabPod[], fn: (pod: LabPod, node: LabNode)
   );
 }
 
-function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
