@@ -7,7 +7,7 @@ import { EMPTY_LAYOUT, layoutMap } from '../../layout/mapLayout.ts';
 import { card, link } from '../../testing/mapFixtures.ts';
 import { stubLayoutAndCanvas } from '../../testing/domStubs.ts';
 import { LINK_PALETTES } from '../../theme.ts';
-import { ServiceMapView } from './index.tsx';
+import { FAR_ZOOM, ServiceMapView } from './index.tsx';
 
 const snapshot = {
   cards: [
@@ -23,21 +23,16 @@ function renderMap(selection: Selection = { kind: 'none' }) {
   const cards = new Map(snapshot.cards.map((c) => [c.id, c]));
   const links = new Map(snapshot.links.map((l) => [l.id, l]));
   const layout = layoutMap(EMPTY_LAYOUT, snapshot.cards, snapshot.links);
+  const islands = layout.islandOrder.map((key) => layout.islands.get(key)!);
+  const curves = linkCurves(layout, cards, links.values());
   const handlers = { onSelectCard: vi.fn(), onSelectLink: vi.fn(), onClearSelection: vi.fn() };
-  render(
-    <ServiceMapView
-      cards={cards}
-      links={links}
-      boxes={layout.cards}
-      islands={layout.islandOrder.map((key) => layout.islands.get(key)!)}
-      curves={linkCurves(layout, cards, links.values())}
-      selection={selection}
-      palette={LINK_PALETTES.light}
-      fitKey="default"
-      {...handlers}
-    />,
+  const element = (current: typeof handlers, shown: Selection) => (
+    <ServiceMapView cards={cards} links={links} boxes={layout.cards} islands={islands} curves={curves} selection={shown} palette={LINK_PALETTES.light} fitKey="default" {...current} />
   );
-  return handlers;
+  const { rerender } = render(element(handlers, selection));
+  /** Renders again as the app does on a stream batch: same map, new handler functions and selection object. */
+  const renderAgain = (next: typeof handlers) => rerender(element(next, { ...selection }));
+  return { ...handlers, renderAgain };
 }
 
 beforeEach(stubLayoutAndCanvas);
@@ -85,4 +80,55 @@ describe('ServiceMapView', () => {
     expect(screen.getByRole('button', { name: 'card pod-to-a in default' }).className).not.toContain('dimmed');
     expect(screen.getByRole('button', { name: 'card echo-b in default' }).className).toContain('dimmed');
   });
+
+  it('keeps every link in the off-screen link list, reachable by Tab, with one delegated click handler', () => {
+    const { onSelectLink } = renderMap({ kind: 'link', id: snapshot.links[1]!.id });
+    const list = screen.getByRole('list', { name: 'Links' });
+    expect(list.className).toBe('link-list');
+    const buttons = within(list).getAllByRole('button');
+    expect(buttons.map((button) => button.textContent)).toEqual(['link pod-to-a → echo-a:8080/TCP', 'link pod-to-b → echo-b:8080/TCP']);
+    expect(buttons.every((button) => button.tabIndex === 0)).toBe(true);
+    expect(buttons.map((button) => button.getAttribute('aria-pressed'))).toEqual(['false', 'true']);
+    buttons[1]!.focus();
+    fireEvent.click(document.activeElement!);
+    expect(onSelectLink).toHaveBeenCalledWith(snapshot.links[1]!.id);
+    fireEvent.click(list);
+    expect(onSelectLink).toHaveBeenCalledTimes(1);
+  });
+
+  it('calls the latest handlers after the app renders again with new ones', () => {
+    const { renderAgain } = renderMap();
+    const next = { onSelectCard: vi.fn(), onSelectLink: vi.fn(), onClearSelection: vi.fn() };
+    renderAgain(next);
+    fireEvent.click(screen.getByRole('button', { name: 'card echo-a in default' }));
+    fireEvent.click(screen.getByRole('button', { name: 'link pod-to-a → echo-a:8080/TCP' }));
+    expect(next.onSelectCard).toHaveBeenCalledWith('default/echo-a');
+    expect(next.onSelectLink).toHaveBeenCalledWith(snapshot.links[0]!.id);
+  });
+
+  it('does not redraw the links when the app renders again with the same map and selection', () => {
+    const { renderAgain } = renderMap();
+    // Every draw starts with getContext (stubbed in jsdom).
+    const getContext = vi.mocked(HTMLCanvasElement.prototype.getContext);
+    const drawsBefore = getContext.mock.calls.length;
+    renderAgain({ onSelectCard: vi.fn(), onSelectLink: vi.fn(), onClearSelection: vi.fn() });
+    expect(getContext.mock.calls.length).toBe(drawsBefore);
+  });
+
+  it('marks the card layer far (cards as boxes) only while zoomed out past FAR_ZOOM', () => {
+    renderMap();
+    const world = screen.getByTestId('service-map').querySelector('.map-world')!;
+    const zoomOut = screen.getByRole('button', { name: 'Zoom out' });
+    for (let i = 0; i < 20 && !world.classList.contains('far'); i++) fireEvent.click(zoomOut);
+    expect(world.classList.contains('far')).toBe(true);
+    expect(scaleOf(world)).toBeLessThan(FAR_ZOOM);
+    const zoomIn = screen.getByRole('button', { name: 'Zoom in' });
+    for (let i = 0; i < 20 && world.classList.contains('far'); i++) fireEvent.click(zoomIn);
+    expect(world.classList.contains('far')).toBe(false);
+    expect(scaleOf(world)).toBeGreaterThanOrEqual(FAR_ZOOM);
+  });
 });
+
+function scaleOf(element: Element): number {
+  return Number(/scale\(([^)]+)\)/.exec((element as HTMLElement).style.transform)?.[1]);
+}

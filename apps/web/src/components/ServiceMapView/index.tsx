@@ -1,6 +1,6 @@
 import { select } from 'd3-selection';
 import { zoom, zoomIdentity, type D3ZoomEvent, type ZoomBehavior, type ZoomTransform } from 'd3-zoom';
-import { memo, useEffect, useMemo, useRef, type MouseEvent } from 'react';
+import { memo, useCallback, useLayoutEffect, useMemo, useRef, type MouseEvent } from 'react';
 import type { Card, Link } from '@tycho/servicemap';
 import { linkLabel, linkVerdictClass, type LinkVerdictClass, type Selection } from '../../domain/selection.ts';
 import { hitTestLink, linkWidth, type LinkCurve } from '../../layout/linkGeometry.ts';
@@ -16,6 +16,16 @@ import { MapCard } from '../MapCard/index.tsx';
  * pan and zoom move with a single CSS transform, which the compositor
  * applies without touching the cards. Links also exist as a visually hidden
  * list of buttons, so keyboards, screen readers and tests can reach them.
+ *
+ * A zoom frame touches no React state: it sets the one transform, toggles
+ * the far-zoom class when the scale crosses FAR_ZOOM, and asks for one canvas
+ * redraw per animation frame. Re-renders of the app (stream batches, status)
+ * reach the cards and the link list only when their own inputs change: the
+ * handlers passed down are stable and the selection is compared by value.
+ * The link list is kept whole (every link stays in the accessibility tree
+ * and the tab order) but sits off-screen under `content-visibility: auto`, so
+ * the browser styles and lays it out only when focus enters it; cards do the
+ * same when off-screen, and drop their text when zoomed too far out to read it.
  */
 export interface ServiceMapViewProps {
   cards: ReadonlyMap<string, Card>;
@@ -34,6 +44,8 @@ export interface ServiceMapViewProps {
 
 const MIN_ZOOM = 0.02;
 const MAX_ZOOM = 4;
+/** Below this scale card text is under ~6 px: cards are drawn as boxes (their accessible names stay). */
+export const FAR_ZOOM = 0.4;
 
 export function ServiceMapView(props: ServiceMapViewProps) {
   const { cards, links, boxes, islands, curves, selection, palette, fitKey } = props;
@@ -46,9 +58,18 @@ export function ServiceMapView(props: ServiceMapViewProps) {
   const fittedFor = useRef<{ view: string; islands: number } | undefined>(undefined);
   const userMoved = useRef(false);
 
-  const related = useMemo(() => relatedTo(selection, links), [selection, links]);
-  const drawState = useRef({ curves, links, related, selection, palette });
-  drawState.current = { curves, links, related, selection, palette };
+  // The app makes a new selection object on every render: compare it by value.
+  const selectedKind = selection.kind;
+  const selectedId = selection.kind === 'none' ? undefined : selection.id;
+  const stableSelection = useMemo<Selection>(() => (selectedId === undefined ? { kind: 'none' } : { kind: selectedKind as 'card' | 'link', id: selectedId }), [selectedKind, selectedId]);
+  const related = useMemo(() => relatedTo(stableSelection, links), [stableSelection, links]);
+  const drawState = useRef({ curves, links, related, selection: stableSelection, palette });
+  drawState.current = { curves, links, related, selection: stableSelection, palette };
+  // Handlers from the app change identity on every render; the children get stable ones.
+  const handlers = useRef(props);
+  handlers.current = props;
+  const selectCard = useCallback((id: string) => handlers.current.onSelectCard(id), []);
+  const selectLink = useCallback((id: string) => handlers.current.onSelectLink(id), []);
 
   function draw(): void {
     frame.current = undefined;
@@ -76,7 +97,8 @@ export function ServiceMapView(props: ServiceMapViewProps) {
     select(element).call(behaviour.current.transform, zoomIdentity.translate(x, y).scale(k));
   }
 
-  useEffect(() => {
+  // Layout effects: the zoom behaviour exists, and the first fit is applied, before the first paint.
+  useLayoutEffect(() => {
     const element = viewport.current;
     if (!element) return;
     const zoomBehaviour = zoom<HTMLDivElement, unknown>()
@@ -85,7 +107,13 @@ export function ServiceMapView(props: ServiceMapViewProps) {
       .on('zoom', (event: D3ZoomEvent<HTMLDivElement, unknown>) => {
         transform.current = event.transform;
         if (event.sourceEvent) userMoved.current = true;
-        if (world.current) world.current.style.transform = `translate(${event.transform.x}px, ${event.transform.y}px) scale(${event.transform.k})`;
+        const layer = world.current;
+        if (layer) {
+          layer.style.transform = `translate(${event.transform.x}px, ${event.transform.y}px) scale(${event.transform.k})`;
+          // A class change only when the scale crosses the threshold, not per frame.
+          const far = event.transform.k < FAR_ZOOM;
+          if (layer.classList.contains('far') !== far) layer.classList.toggle('far', far);
+        }
         scheduleDraw();
       });
     behaviour.current = zoomBehaviour;
@@ -105,7 +133,7 @@ export function ServiceMapView(props: ServiceMapViewProps) {
   }, []);
 
   // Fit when the view changes, and again as islands appear until the user pans or zooms.
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (boxes.size === 0) return;
     const last = fittedFor.current;
     const newView = last?.view !== fitKey;
@@ -116,7 +144,8 @@ export function ServiceMapView(props: ServiceMapViewProps) {
     }
     // New data is drawn in the same commit; only zoom frames wait for requestAnimationFrame.
     drawNow();
-  });
+    // Only what the drawing depends on: an app re-render with the same map redraws nothing.
+  }, [fitKey, boxes, islands, curves, links, related, stableSelection, palette]);
 
   function onBackgroundClick(event: MouseEvent<HTMLDivElement>): void {
     if (event.target instanceof Element && event.target.closest('button')) return;
@@ -137,20 +166,7 @@ export function ServiceMapView(props: ServiceMapViewProps) {
           {islands.map((island) => (
             <IslandFrame key={island.key} island={island} />
           ))}
-          {[...boxes.values()].map((box) => {
-            const card = cards.get(box.id);
-            if (!card) return null;
-            return (
-              <MapCard
-                key={box.id}
-                card={card}
-                box={box}
-                selected={selection.kind === 'card' && selection.id === box.id}
-                dimmed={related !== undefined && !related.cards.has(box.id)}
-                onSelect={props.onSelectCard}
-              />
-            );
-          })}
+          <CardLayer cards={cards} boxes={boxes} selection={stableSelection} related={related} onSelectCard={selectCard} />
         </div>
       </div>
       <div className="map-controls">
@@ -158,7 +174,7 @@ export function ServiceMapView(props: ServiceMapViewProps) {
         <button type="button" onClick={() => zoomBy(0.8)} aria-label="Zoom out">−</button>
         <button type="button" onClick={fit} aria-label="Fit map to view" data-testid="map-fit">Fit</button>
       </div>
-      <LinkList links={links} cards={cards} selection={selection} onSelectLink={props.onSelectLink} />
+      <LinkList links={links} cards={cards} selection={stableSelection} onSelectLink={selectLink} />
     </div>
   );
 
@@ -181,19 +197,56 @@ const IslandFrame = memo(function IslandFrame({ island }: { island: IslandBox })
   );
 });
 
-const LinkList = memo(function LinkList(props: { links: ReadonlyMap<string, Link>; cards: ReadonlyMap<string, Card>; selection: Selection; onSelectLink: (id: string) => void }) {
+const CardLayer = memo(function CardLayer(props: {
+  cards: ReadonlyMap<string, Card>;
+  boxes: ReadonlyMap<string, CardBox>;
+  selection: Selection;
+  related: { cards: Set<string> } | undefined;
+  onSelectCard: (id: string) => void;
+}) {
+  const { cards, boxes, selection, related } = props;
   return (
-    <ul className="visually-hidden" aria-label="Links">
+    <>
+      {[...boxes.values()].map((box) => {
+        const card = cards.get(box.id);
+        if (!card) return null;
+        return (
+          <MapCard
+            key={box.id}
+            card={card}
+            box={box}
+            selected={selection.kind === 'card' && selection.id === box.id}
+            dimmed={related !== undefined && !related.cards.has(box.id)}
+            onSelect={props.onSelectCard}
+          />
+        );
+      })}
+    </>
+  );
+});
+
+/**
+ * Every link as a button, for keyboards, screen readers and tests. The list is
+ * off-screen (`.link-list`, content-visibility: auto), so it costs no style,
+ * layout or paint until focus enters it; one click handler serves all buttons.
+ */
+const LinkList = memo(function LinkList(props: { links: ReadonlyMap<string, Link>; cards: ReadonlyMap<string, Card>; selection: Selection; onSelectLink: (id: string) => void }) {
+  const { onSelectLink } = props;
+  const onClick = useCallback(
+    (event: MouseEvent<HTMLUListElement>) => {
+      const button = event.target instanceof Element ? event.target.closest<HTMLElement>('button[data-link-id]') : null;
+      const id = button?.dataset.linkId;
+      if (id !== undefined) onSelectLink(id);
+    },
+    [onSelectLink],
+  );
+  const selectedLink = props.selection.kind === 'link' ? props.selection.id : undefined;
+  return (
+    // The list only delegates its buttons' clicks (Enter and Space click a button).
+    <ul className="link-list" aria-label="Links" onClick={onClick}>
       {[...props.links.values()].map((link) => (
         <li key={link.id}>
-          <button
-            type="button"
-            data-testid="link"
-            data-link-id={link.id}
-            data-verdict={linkVerdictClass(link)}
-            aria-pressed={props.selection.kind === 'link' && props.selection.id === link.id}
-            onClick={() => props.onSelectLink(link.id)}
-          >
+          <button type="button" data-testid="link" data-link-id={link.id} data-verdict={linkVerdictClass(link)} aria-pressed={selectedLink === link.id}>
             {linkLabel(link, props.cards)}
           </button>
         </li>
@@ -256,6 +309,7 @@ interface StrokeGroup {
   colour: string;
   width: number;
   dashed: boolean;
+  emphasised: boolean;
   curves: LinkCurve[];
 }
 
@@ -287,22 +341,27 @@ function drawLinks(
     const emphasised = selection.kind === 'link' && selection.id === link.id;
     const colour = dimmed ? palette.dimmed : palette.verdict[verdict];
     const width = Math.round(linkWidth(link.flowsPerSecond) * 2) / 2 + (emphasised ? 2 : 0);
-    const key = `${colour}|${width}|${verdict === 'mixed'}`;
+    const key = `${colour}|${width}|${verdict === 'mixed'}|${emphasised}`;
     let group = groups.get(key);
     if (!group) {
-      group = { colour, width, dashed: verdict === 'mixed', curves: [] };
+      group = { colour, width, dashed: verdict === 'mixed', emphasised, curves: [] };
       groups.set(key, group);
     }
     group.curves.push(curve);
   }
 
   const arrows = transform.k > 0.25;
+  // Zoomed out past FAR_ZOOM the canvas is rasterised in software at every
+  // frame with thousands of links in view: links are 1 screen pixel wide
+  // (which Skia draws as hairlines, far cheaper than stroking), and undashed
+  // (a 6-unit dash is under 2.5 px there anyway).
+  const far = transform.k < FAR_ZOOM;
   for (const group of groups.values()) {
     context.strokeStyle = group.colour;
     context.fillStyle = group.colour;
-    // Zoomed out, a link keeps at least ~1.5 screen pixels so it stays visible.
-    context.lineWidth = Math.max(group.width, 1.5 / transform.k);
-    context.setLineDash(group.dashed ? [6, 4] : []);
+    // Zoomed out, a link keeps at least ~1.5 screen pixels (1 when far) so it stays visible.
+    context.lineWidth = far ? (group.emphasised ? 3 : 1) / (ratio * transform.k) : Math.max(group.width, 1.5 / transform.k);
+    context.setLineDash(group.dashed && !far ? [6, 4] : []);
     context.beginPath();
     for (const c of group.curves) {
       context.moveTo(c.x1, c.y1);
