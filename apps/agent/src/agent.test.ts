@@ -81,7 +81,7 @@ function observeAll(): Promise<GetFlowsResponse[]> {
     const ws = new WebSocket(`ws+unix://${join(dir, 'node-1', 'agent.sock')}:/v1/observe`);
     const received: GetFlowsResponse[] = [];
     ws.on('open', () => ws.send('{}'));
-    ws.on('message', (data) => received.push(JSON.parse(data.toString()) as GetFlowsResponse));
+    ws.on('message', (data) => received.push(...(JSON.parse(data.toString()) as GetFlowsResponse[])));
     ws.on('close', () => resolve(received));
     ws.on('error', reject);
   });

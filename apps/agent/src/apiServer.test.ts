@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { Flow } from '@tycho/flow';
 import { createApiServer, type ApiServer } from './apiServer.ts';
 import { EndpointManager } from './endpointManager.ts';
+import { observeAgent } from './observeClient.ts';
 import { Observer } from './observer.ts';
 
 const run = promisify(execFile);
@@ -38,17 +39,23 @@ function http(method: string, path: string, body?: string): Promise<{ status: nu
   });
 }
 
-/** Opens /v1/observe, sends `request`, collects messages until `count` arrive or the server closes. */
-function observe(message: string, count = Number.POSITIVE_INFINITY): Promise<{ messages: unknown[]; closeCode?: number; ws: WebSocket }> {
+/**
+ * Opens /v1/observe, sends `request`, collects messages until `count` arrive or the server closes.
+ * `messages` has the items of batches (JSON arrays) one by one; `frames` the WebSocket messages as sent.
+ */
+function observe(message: string, count = Number.POSITIVE_INFINITY): Promise<{ messages: unknown[]; frames: unknown[]; closeCode?: number; ws: WebSocket }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws+unix://${socketPath}:/v1/observe`);
     const messages: unknown[] = [];
+    const frames: unknown[] = [];
     ws.on('open', () => ws.send(message));
     ws.on('message', (data) => {
-      messages.push(JSON.parse(data.toString()));
-      if (messages.length === count) resolve({ messages, ws });
+      const frame: unknown = JSON.parse(data.toString());
+      frames.push(frame);
+      messages.push(...(Array.isArray(frame) ? frame : [frame]));
+      if (messages.length >= count) resolve({ messages, frames, ws });
     });
-    ws.on('close', (code) => resolve({ messages, closeCode: code, ws }));
+    ws.on('close', (code) => resolve({ messages, frames, closeCode: code, ws }));
     ws.on('error', reject);
   });
 }
@@ -150,6 +157,38 @@ describe('agent API: /v1/observe', () => {
     expect(closeCode).toBe(1000);
   });
 
+  it('sends responses batched: one JSON array per event-loop turn, each item a GetFlowsResponse', async () => {
+    for (let s = 1; s <= 3; s++) observer.publish(flowAt(s));
+    const { frames: history, ws } = await observe(JSON.stringify({ number: 3, follow: true }), 3);
+    expect(history).toEqual([[1, 2, 3].map((s) => ({ flow: flowAt(s), node_name: 'node-1', time: flowAt(s).time }))]);
+    const live = new Promise<unknown>((resolve) => ws.once('message', (data) => resolve(JSON.parse(data.toString()))));
+    observer.publish(flowAt(4));
+    observer.reportLost('PERF_EVENT_RING_BUFFER', 2);
+    observer.publish(flowAt(5));
+    const batch = (await live) as { flow?: Flow; lost_events?: unknown }[];
+    expect(batch.map((r) => r.flow?.uuid ?? r.lost_events)).toEqual(['flow-4', { source: 'PERF_EVENT_RING_BUFFER', num_events_lost: 2 }, 'flow-5']);
+    ws.close();
+  });
+
+  it('hands the items of batches and single responses to observeAgent one by one, and refuses a batch with a bad item', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as { port: number }).port;
+    const frames = [
+      JSON.stringify({ flow: flowAt(1), node_name: 'node-1', time: flowAt(1).time }),
+      JSON.stringify([{ flow: flowAt(2), node_name: 'node-1', time: flowAt(2).time }, { lost_events: { source: 'HUBBLE_RING_BUFFER', num_events_lost: 4 }, node_name: 'node-1', time: flowAt(2).time }]),
+      JSON.stringify([{ flow: flowAt(3), node_name: 'node-1', time: flowAt(3).time }, { nonsense: true }]),
+    ];
+    server.on('connection', (peer) => peer.once('message', () => frames.forEach((frame) => peer.send(frame))));
+    const seen: string[] = [];
+    const stream = observeAgent({ node: 'node-1', transport: 'tcp', host: '127.0.0.1', port }, { follow: true }, (response) =>
+      seen.push(response.flow?.uuid ?? `lost ${response.lost_events?.num_events_lost}`),
+    );
+    await expect(stream.done).rejects.toThrow(/batch with an item that is neither a flow nor lost events/);
+    expect(seen).toEqual(['flow-1', 'flow-2', 'lost 4', 'flow-3']);
+    server.close();
+  });
+
   it('keeps following new flows', async () => {
     observer.publish(flowAt(1));
     const ws = new WebSocket(`ws+unix://${socketPath}:/v1/observe`);
@@ -157,7 +196,7 @@ describe('agent API: /v1/observe', () => {
     const uuids = await new Promise<string[]>((resolve) => {
       const seen: string[] = [];
       ws.on('message', (data) => {
-        seen.push((JSON.parse(data.toString()) as { flow: Flow }).flow.uuid);
+        for (const response of JSON.parse(data.toString()) as { flow: Flow }[]) seen.push(response.flow.uuid);
         // The first flow proves the server holds the follower; later ones are live.
         if (seen.length === 1) observer.publish(flowAt(2));
         if (seen.length === 2) resolve(seen);

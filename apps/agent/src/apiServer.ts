@@ -28,10 +28,13 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** A follower whose socket holds more than this unsent stops reading the ring until it drains. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 const WS_CLOSE_INVALID_REQUEST = 1008;
+/** Most responses in one `/v1/observe` message. */
+const MAX_BATCH = 1000;
 
 /**
  * The agent's API on its unix socket (docs/contracts.md): the endpoint API
- * the CNI plugin calls, `/v1/status`, and the `/v1/observe` WebSocket.
+ * the CNI plugin calls, `/v1/status`, and the `/v1/observe` WebSocket
+ * (whose messages are JSON arrays of GetFlowsResponse, one per batch).
  * Every request is validated; a bad one gets a 400 (or a WebSocket error
  * message) naming the field, never a crash.
  */
@@ -96,14 +99,35 @@ export function createApiServer(options: ApiServerOptions) {
       const parsed = parseObserveRequest(decoded);
       if (!parsed.ok) return rejectObserve(ws, parsed.error);
 
+      // Responses go out batched: one JSON array per event-loop turn (or per
+      // MAX_BATCH responses), each item a GetFlowsResponse, so a busy stream
+      // costs one WebSocket message per batch rather than per flow.
+      let batch: string[] = [];
+      let flushQueued = false;
+      const flush = () => {
+        flushQueued = false;
+        if (batch.length === 0) return;
+        const text = `[${batch.join(',')}]`;
+        batch = [];
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(text, () => {
+          if (ws.bufferedAmount < MAX_BUFFERED_BYTES) stream.resume();
+        });
+      };
       const stream = options.observer.getFlows(parsed.request, {
         send: (response) => {
           if (ws.readyState !== ws.OPEN) return;
-          ws.send(JSON.stringify(response), () => {
-            if (ws.bufferedAmount < MAX_BUFFERED_BYTES) stream.resume();
-          });
+          batch.push(JSON.stringify(response));
+          if (batch.length >= MAX_BATCH) flush();
+          else if (!flushQueued) {
+            flushQueued = true;
+            setImmediate(flush);
+          }
         },
-        end: () => ws.close(1000, 'done'),
+        end: () => {
+          flush();
+          ws.close(1000, 'done');
+        },
         isBlocked: () => ws.bufferedAmount >= MAX_BUFFERED_BYTES,
       });
       ws.on('close', () => stream.close());

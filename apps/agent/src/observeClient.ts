@@ -17,7 +17,8 @@ export interface ObserveHandlers {
 
 /**
  * One agent's `/v1/observe` WebSocket (unix socket or TCP): sends the
- * request and hands over each GetFlowsResponse.
+ * request and hands over each GetFlowsResponse, whether the agent sent it
+ * alone or in a batch (a JSON array of them, as agents do now).
  */
 export function observeAgent(agent: AgentAddress, request: GetFlowsRequest, handlers: ObserveHandlers | ((response: GetFlowsResponse) => void)): ObserveStream {
   const { onResponse, onOpen } = typeof handlers === 'function' ? { onResponse: handlers, onOpen: undefined } : handlers;
@@ -41,8 +42,18 @@ export function observeAgent(agent: AgentAddress, request: GetFlowsRequest, hand
       }
       if (isObject(message) && typeof message.error === 'string') {
         refusal = message.error;
-      } else if (isObject(message) && (isObject(message.flow) || isObject(message.lost_events))) {
-        onResponse(message as unknown as GetFlowsResponse);
+      } else if (Array.isArray(message)) {
+        // A batch: each item is one GetFlowsResponse.
+        for (const item of message as unknown[]) {
+          if (!isResponse(item)) {
+            refusal = `sent a batch with an item that is neither a flow nor lost events: ${JSON.stringify(item)?.slice(0, 120)}`;
+            ws.close();
+            return;
+          }
+          onResponse(item);
+        }
+      } else if (isResponse(message)) {
+        onResponse(message);
       } else {
         refusal = `sent a message that is neither a flow nor lost events: ${data.toString().slice(0, 120)}`;
         ws.close();
@@ -67,6 +78,10 @@ export function observeAgent(agent: AgentAddress, request: GetFlowsRequest, hand
 /** The agent answered, but refused the request or spoke something other than the observer protocol. */
 export class AgentRefusal extends Error {
   override readonly name = 'AgentRefusal';
+}
+
+function isResponse(value: unknown): value is GetFlowsResponse {
+  return isObject(value) && (isObject(value.flow) || isObject(value.lost_events));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAgentAddress } from '@tycho/agent/client';
-import type { GetFlowsResponse } from '@tycho/flow';
+import { limitFlows, mergeByTime, type GetFlowsResponse } from '@tycho/flow';
 import type { NodeView } from './agentRelay.ts';
 import { startTychoApi } from './apiServer.ts';
 import { flowAt, httpGet, startTestCluster, testAgent, uuids, waitFor, type TestCluster } from './testAgents.ts';
@@ -90,5 +90,30 @@ describe('agent relay', () => {
       await api.close();
       await fixed.stop();
     }
+  });
+
+  it('answers the last (or first) N flows merged across nodes as a full sort would: ties by node, lost records among them, out-of-order arrivals', async () => {
+    cluster = await startTestCluster(['node-1', 'node-2']);
+    const c = cluster;
+    const [one, two] = c.agents;
+    await waitFor(async () => (await nodes(c)).every((n) => n.state === 'CONNECTED'), 'both nodes connected');
+    one?.publish(flowAt('node-1', 1), flowAt('node-1', 3), flowAt('node-1', 3, { uuid: 'node-1-3b' }), flowAt('node-1', 5));
+    two?.publish(flowAt('node-2', 2), flowAt('node-2', 3), flowAt('node-2', 6), flowAt('node-2', 4), flowAt('node-2', 7));
+    one?.observer.reportLost('PERF_EVENT_RING_BUFFER', 3);
+    one?.publish(flowAt('node-1', 8));
+    const all = async (query: string) => ((await c.get(`/api/v1/flows?${query}`)).body as { flows: GetFlowsResponse[] }).flows;
+    await waitFor(async () => (await all('since=2024-01-01T00:00:00Z')).length === 11, 'all held');
+    const everything = await all('since=2024-01-01T00:00:00Z');
+    // What a full sort of each node's responses gives (the lost record is timed now, so it is the newest).
+    const held = mergeByTime([everything.filter((r) => r.node_name === 'node-1'), everything.filter((r) => r.node_name === 'node-2')]);
+    expect(uuids(everything)).toEqual(uuids(held));
+    expect(uuids(everything).slice(0, 7)).toEqual(['node-1-1', 'node-2-2', 'node-1-3', 'node-1-3b', 'node-2-3', 'node-2-4', 'node-1-5']);
+    for (const number of [1, 2, 3, 5, 10, 20]) {
+      expect(await all(`number=${number}`)).toEqual(limitFlows(held, number, 'last'));
+      expect(await all(`number=${number}&first=true`)).toEqual(limitFlows(held, number, 'first'));
+    }
+    expect(uuids(await all('number=2&since=2024-01-01T00:00:03Z&until=2024-01-01T00:00:04Z'))).toEqual(['node-2-3', 'node-2-4']);
+    expect(uuids(await all('number=2&first=true&since=2024-01-01T00:00:03Z'))).toEqual(['node-1-3', 'node-1-3b']);
+    expect(uuids(await all('until=2024-01-01T00:00:02Z'))).toEqual(['node-1-1', 'node-2-2']);
   });
 });

@@ -12,12 +12,12 @@ import {
   DEFAULT_RING_CAPACITY,
   epochNsFromTimestamp,
   FlowRing,
-  limitFlows,
-  mergeByTime,
+  mergeTimeOrdered,
   type Flow,
   type GetFlowsResponse,
   type ObserveRequest,
   type ObserverStatus,
+  type TimeOrderedSource,
 } from '@tycho/flow';
 import { FlowRate } from './flowRate.ts';
 
@@ -89,9 +89,13 @@ interface RelayNode {
   newest: { time: string; timeNs: bigint } | undefined;
   /** Responses held at or after the resume point, so the replay does not add them twice. */
   replayed: Set<string>;
+  /** Time of the last response written, and the last position written older than the one before it. */
+  lastTimeNs: bigint | undefined;
+  lastInversion: number;
 }
 
-type FlowListener = (flow: Flow) => void;
+/** Called with each flow as it arrives, and its time in epoch nanoseconds. */
+type FlowListener = (flow: Flow, timeNs: bigint) => void;
 
 const DEFAULT_RESCAN_MS = 2000;
 const DEFAULT_STATUS_POLL_MS = 2000;
@@ -193,23 +197,25 @@ export class AgentRelay {
     };
   }
 
-  /** Held responses that a query selects, all nodes merged oldest first. */
+  /**
+   * Held responses that a query selects, all nodes merged oldest first (equal
+   * times: nodes in the order they were added). Each node's ring is in time
+   * order, so this merges from the newest end (or the oldest, with `first`)
+   * and stops once `number` flows matched, instead of sorting all held flows.
+   */
   heldFlows(query: HeldFlowsQuery = {}): GetFlowsResponse[] {
-    const perNode: GetFlowsResponse[][] = [];
-    for (const node of this.nodesByName.values()) {
-      const picked: GetFlowsResponse[] = [];
-      for (let position = node.held.oldestPosition; position < node.held.writePosition; position++) {
-        const held = node.held.read(position)?.entry;
-        if (!held) continue;
-        if (query.sinceNs !== undefined && held.timeNs < query.sinceNs) continue;
-        if (query.untilNs !== undefined && held.timeNs > query.untilNs) continue;
-        if (held.response.flow && query.matches && !query.matches(held.response.flow)) continue;
-        picked.push(held.response);
-      }
-      perNode.push(picked);
-    }
-    const merged = mergeByTime(perNode);
-    return query.number === undefined ? merged : limitFlows(merged, query.number, query.first ? 'first' : 'last');
+    const matches = query.matches;
+    return mergeTimeOrdered(
+      [...this.nodesByName.values()].map((node) => heldSource(node)),
+      {
+        from: query.first ? 'first' : 'last',
+        ...(query.number !== undefined ? { limit: query.number } : {}),
+        ...(query.sinceNs !== undefined ? { sinceNs: query.sinceNs } : {}),
+        ...(query.untilNs !== undefined ? { untilNs: query.untilNs } : {}),
+        ...(matches ? { accept: (response: GetFlowsResponse) => response.flow === undefined || matches(response.flow) } : {}),
+        counts: (response) => response.flow !== undefined,
+      },
+    );
   }
 
   private scanSocketDir(socketDir: string): void {
@@ -231,6 +237,8 @@ export class AgentRelay {
       retryTimer: undefined,
       newest: undefined,
       replayed: new Set(),
+      lastTimeNs: undefined,
+      lastInversion: -1,
     };
     this.nodesByName.set(address.node, node);
     this.log(`relay: following ${address.node} at ${describeAgent(address)}`);
@@ -285,12 +293,14 @@ export class AgentRelay {
   private receive(node: RelayNode, response: GetFlowsResponse): void {
     if (node.replayed.size > 0 && node.replayed.has(responseKey(response))) return;
     const timeNs = epochNsFromTimestamp(response.flow?.time ?? response.time) ?? BigInt(this.now()) * 1_000_000n;
+    if (node.lastTimeNs !== undefined && timeNs < node.lastTimeNs) node.lastInversion = node.held.writePosition;
+    node.lastTimeNs = timeNs;
     node.held.write({ response, timeNs });
     if (!node.newest || timeNs > node.newest.timeNs) node.newest = { time: response.flow?.time ?? response.time, timeNs };
     const flow = response.flow;
     if (!flow) return;
     this.rate.add(Number(timeNs / 1_000_000n));
-    for (const listener of this.listeners) listener(flow);
+    for (const listener of this.listeners) listener(flow, timeNs);
   }
 
   private pollStatus(): void {
@@ -304,6 +314,31 @@ export class AgentRelay {
       this.log(`relay: ${(err as Error).message}`);
     }
   }
+}
+
+/**
+ * A node's held responses as a merge source, oldest first. Agents send them
+ * in time order; should some arrive out of order (a clock step), the node's
+ * entries are sorted once here (stably, as mergeByTime would).
+ */
+function heldSource(node: RelayNode): TimeOrderedSource<GetFlowsResponse> {
+  const ring = node.held;
+  const oldest = ring.oldestPosition;
+  const length = ring.writePosition - oldest;
+  if (node.lastInversion <= oldest) {
+    return {
+      length,
+      timeNs: (index) => ring.read(oldest + index)!.entry!.timeNs,
+      entry: (index) => ring.read(oldest + index)!.entry!.response,
+    };
+  }
+  const entries: HeldResponse[] = [];
+  for (let position = oldest; position < ring.writePosition; position++) {
+    const held = ring.read(position)?.entry;
+    if (held) entries.push(held);
+  }
+  entries.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
+  return { length: entries.length, timeNs: (index) => entries[index]!.timeNs, entry: (index) => entries[index]!.response };
 }
 
 function sum(values: number[]): number {

@@ -106,4 +106,20 @@ describe('/api/v1/stream', () => {
     expect(dropped()).toBeGreaterThan(0);
     expect(streamedUuids(client).at(-1)).toBe('node-1-50');
   });
+
+  it('sends every subscriber the same flows, in time order across nodes, as well-formed batches', async () => {
+    cluster = await startTestCluster(['node-1', 'node-2']);
+    const one = await subscribed(cluster);
+    const two = await subscribed(cluster, { namespace: 'default' });
+    const other = await subscribed(cluster, { namespace: 'kube-system' });
+    // Published node by node, so the relay sees node-2's older flows after node-1's newer ones.
+    cluster.agents[0]?.publish(flowAt('node-1', 2), flowAt('node-1', 4));
+    cluster.agents[1]?.publish(flowAt('node-2', 1), flowAt('node-2', 3));
+    await waitFor(() => streamedUuids(one).length === 4 && streamedUuids(two).length === 4, 'four flows to both');
+    const flowsOf = (client: typeof one) => client.batches().flatMap((b) => b.flows);
+    expect(flowsOf(one)).toEqual(flowsOf(two));
+    expect(flowsOf(one)).toContainEqual(flowAt('node-1', 2));
+    if (one.batches().filter((b) => b.flows.length > 0).length === 1) expect(streamedUuids(one)).toEqual(['node-2-1', 'node-1-2', 'node-2-3', 'node-1-4']);
+    expect(streamedUuids(other)).toEqual([]);
+  });
 });

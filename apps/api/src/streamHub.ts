@@ -50,6 +50,8 @@ interface StreamClient {
   ws: WebSocket;
   subscription: Subscription | undefined;
   pending: Flow[];
+  /** The time (epoch ns) of each pending flow, as the relay read it. */
+  pendingNs: bigint[];
   dropped: number;
 }
 
@@ -84,13 +86,14 @@ export function createStreamHub(options: StreamHubOptions) {
   const clients = new Set<StreamClient>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 
-  const stopFlows = options.relay.onFlow((flow) => {
+  const stopFlows = options.relay.onFlow((flow, timeNs) => {
     for (const client of clients) {
       const subscription = client.subscription;
       if (!subscription) continue;
       if (subscription.namespace !== undefined && !inNamespace(flow, subscription.namespace)) continue;
       if (!subscription.matches(flow)) continue;
       client.pending.push(flow);
+      client.pendingNs.push(timeNs);
       if (client.pending.length >= 2 * maxPending) trimPending(client);
     }
   });
@@ -100,6 +103,7 @@ export function createStreamHub(options: StreamHubOptions) {
     const excess = client.pending.length - maxPending;
     if (excess <= 0) return;
     client.pending.splice(0, excess);
+    client.pendingNs.splice(0, excess);
     client.dropped += excess;
   }
 
@@ -108,7 +112,17 @@ export function createStreamHub(options: StreamHubOptions) {
   }
 
   function sendBatches(): void {
-    let status: RelayStatus | undefined;
+    let status: string | undefined;
+    // Each flow is serialised once per round of batches, whatever the number of subscribers it goes to.
+    const serialised = new Map<Flow, string>();
+    const json = (flow: Flow): string => {
+      let text = serialised.get(flow);
+      if (text === undefined) {
+        text = JSON.stringify(flow);
+        serialised.set(flow, text);
+      }
+      return text;
+    };
     for (const client of clients) {
       const subscription = client.subscription;
       if (!subscription) continue;
@@ -122,25 +136,28 @@ export function createStreamHub(options: StreamHubOptions) {
       const mapChanged = changes.cards.length + changes.links.length + changes.removedCards.length + changes.removedLinks.length > 0;
       if (!first && !mapChanged && client.pending.length === 0 && client.dropped === 0) continue;
       trimPending(client);
-      status ??= options.relay.status();
-      const flows = client.pending.length > 1 ? sortByTime(client.pending) : client.pending;
-      send(client, {
-        type: 'batch',
-        flows,
-        map: {
-          cards: changes.cards,
-          links: changes.links,
-          removedCards: first ? [] : changes.removedCards,
-          removedLinks: first ? [] : changes.removedLinks,
-        },
-        status,
-        ...(first ? { reset: true as const } : {}),
-        ...(client.dropped > 0 ? { dropped: client.dropped } : {}),
+      status ??= JSON.stringify(options.relay.status());
+      const flows = sortByTime(client.pending, client.pendingNs);
+      const map = JSON.stringify({
+        cards: changes.cards,
+        links: changes.links,
+        removedCards: first ? [] : changes.removedCards,
+        removedLinks: first ? [] : changes.removedLinks,
       });
+      // The same JSON as JSON.stringify of a StreamMessage batch, built from the flows' cached text.
+      let text = '{"type":"batch","flows":[';
+      for (let i = 0; i < flows.length; i++) text += (i === 0 ? '' : ',') + json(flows[i]!);
+      text += `],"map":${map},"status":${status}${first ? ',"reset":true' : ''}${client.dropped > 0 ? `,"dropped":${client.dropped}` : ''}}`;
+      sendText(client, text);
       subscription.mapVersion = changes.version;
       client.pending = [];
+      client.pendingNs = [];
       client.dropped = 0;
     }
+  }
+
+  function sendText(client: StreamClient, text: string): void {
+    if (client.ws.readyState === client.ws.OPEN) client.ws.send(text);
   }
 
   function subscribe(client: StreamClient, data: string): void {
@@ -185,12 +202,17 @@ export function createStreamHub(options: StreamHubOptions) {
     const lease = options.serviceMaps.lease(key, matches, sinceNs);
     client.subscription = { namespace, matches, lease, mapVersion: undefined };
     client.dropped = 0;
-    client.pending =
+    const replay =
       sinceNs === undefined
         ? []
-        : options.relay
-            .heldFlows({ sinceNs, matches: (flow) => (namespace === undefined || inNamespace(flow, namespace)) && matches(flow) })
-            .flatMap((response) => (response.flow ? [response.flow] : []));
+        : options.relay.heldFlows({ sinceNs, matches: (flow) => (namespace === undefined || inNamespace(flow, namespace)) && matches(flow) });
+    client.pending = [];
+    client.pendingNs = [];
+    for (const response of replay) {
+      if (!response.flow) continue;
+      client.pending.push(response.flow);
+      client.pendingNs.push(epochNsFromTimestamp(response.flow.time) ?? 0n);
+    }
   }
 
   return {
@@ -198,7 +220,7 @@ export function createStreamHub(options: StreamHubOptions) {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
       if (new URL(req.url ?? '/', 'http://api').pathname !== STREAM_PATH) return false;
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const client: StreamClient = { ws, subscription: undefined, pending: [], dropped: 0 };
+        const client: StreamClient = { ws, subscription: undefined, pending: [], pendingNs: [], dropped: 0 };
         clients.add(client);
         ws.on('message', (data, isBinary) => subscribe(client, isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString()));
         ws.on('close', () => {
@@ -223,12 +245,16 @@ export function createStreamHub(options: StreamHubOptions) {
 
 export type StreamHub = ReturnType<typeof createStreamHub>;
 
-function sortByTime(flows: Flow[]): Flow[] {
-  const times = new Map<Flow, bigint>();
-  for (const flow of flows) times.set(flow, epochNsFromTimestamp(flow.time) ?? 0n);
-  return flows.sort((a, b) => {
-    const ta = times.get(a) ?? 0n;
-    const tb = times.get(b) ?? 0n;
-    return ta < tb ? -1 : ta > tb ? 1 : 0;
+/** `flows` in time order (stable), given each one's time; the list itself when it is in order already. */
+function sortByTime(flows: Flow[], times: bigint[]): Flow[] {
+  let ordered = true;
+  for (let i = 1; i < times.length && ordered; i++) if (times[i]! < times[i - 1]!) ordered = false;
+  if (ordered) return flows;
+  const order = flows.map((_, index) => index);
+  order.sort((a, b) => {
+    const ta = times[a]!;
+    const tb = times[b]!;
+    return ta < tb ? -1 : ta > tb ? 1 : a - b;
   });
+  return order.map((index) => flows[index]!);
 }

@@ -8,4 +8,4 @@ export { formatCompact, flowTypeLabel, type CompactPrintOptions } from './compac
 export { formatJson } from './jsonPrinter.ts';
 export { formatDict, DICT_SEPARATOR } from './dictPrinter.ts';
 export { formatTable, alignColumns } from './tablePrinter.ts';
-export { mergeByTime, limitFlows, createTimeOrderedBuffer } from './flowMerge.ts';
+export { mergeByTime, limitFlows, createTimeOrderedBuffer, mergeTimeOrdered, arraySource, type TimeOrderedSource, type TimeOrderedMergeOptions } from './flowMerge.ts';

@@ -3,7 +3,8 @@ import type { Flow } from './flow.ts';
 /**
  * The observer's wire types (Hubble's `observer.GetFlows*`), as JSON.
  * Agents answer `ObserveRequest`s on their `/v1/observe` WebSocket with a
- * stream of `GetFlowsResponse`s.
+ * stream of `GetFlowsResponse`s, sent in batches (one JSON array per
+ * WebSocket message).
  */
 
 /** What a GetFlows call asks for. Times are RFC 3339 timestamps. */
