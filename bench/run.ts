@@ -8,12 +8,14 @@ import { describeGoal, goalMet, type Benchmark, type BenchmarkResult, type Measu
 import { apiFlowsLatency } from './apiFlowsLatency.ts';
 import { apiStreamThroughput } from './apiStreamThroughput.ts';
 import { createCleanupStack } from './cleanupStack.ts';
+import { filterThroughput } from './filterThroughput.ts';
 import { flowProgramCost } from './flowProgramCost.ts';
+import { metricsCost } from './metricsCost.ts';
 import { ringbufDecode } from './ringbufDecode.ts';
 import { serviceMapRender } from './serviceMapRender.ts';
 import { tcpRr } from './tcpRr.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode, serviceMapRender, apiStreamThroughput, apiFlowsLatency];
+const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode, serviceMapRender, apiStreamThroughput, apiFlowsLatency, filterThroughput, metricsCost];
 const DEFAULT_JSON_PATH = '/tmp/tycho-bench-results.json';
 
 const USAGE = `Usage: npm run bench -- [<name>…] [--json <path>]
