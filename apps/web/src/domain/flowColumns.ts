@@ -1,4 +1,5 @@
 import { tcpFlagsSummary, type Endpoint, type Flow } from '@tycho/flow';
+import { formatL7Info } from './l7Info.ts';
 
 /** The flows table's columns, Hubble UI's, and how each reads a flow. */
 
@@ -46,13 +47,9 @@ function destinationPortOf(flow: Flow): string {
   return '';
 }
 
-/** `GET /public → 200`, `DNS www.google.com. A`, or empty. */
+/** `HTTP/1.1 200 GET /public · 3 ms`, `DNS www.google.com. A`, or empty. */
 export function l7InfoOf(flow: Flow): string {
-  const http = flow.l7?.http;
-  if (http) return [http.method, http.url, http.code ? `→ ${http.code}` : ''].filter(Boolean).join(' ');
-  const dns = flow.l7?.dns;
-  if (dns) return ['DNS', dns.query, dns.qtypes?.join(','), dns.rcode ? `rcode ${dns.rcode}` : ''].filter(Boolean).join(' ');
-  return '';
+  return formatL7Info(flow.l7);
 }
 
 function directionOf(flow: Flow): string {

@@ -13,6 +13,13 @@ export interface FlowsTableProps {
 
 const ROW_HEIGHT = 28;
 
+/** L7 info (`HTTP/1.1 200 GET /public · 3 ms`) gets the most room, then pods and timestamps. */
+function columnWidth(id: FlowColumnId): string {
+  if (id === 'l7') return 'minmax(230px, 1.5fr)';
+  if (id === 'timestamp' || id.endsWith('Pod')) return 'minmax(160px, 2fr)';
+  return 'minmax(90px, 1fr)';
+}
+
 /** The flows, newest first, virtualised: only the rows in view are in the DOM. */
 export function FlowsTable({ flows, columns, selectedFlow, onSelectFlow, onToggleColumn }: FlowsTableProps) {
   const scroller = useRef<HTMLDivElement>(null);
@@ -23,7 +30,7 @@ export function FlowsTable({ flows, columns, selectedFlow, onSelectFlow, onToggl
     overscan: 12,
     getItemKey: (index) => flows[index]?.uuid ?? index,
   });
-  const template = columns.map((id) => (id === 'timestamp' || id.endsWith('Pod') ? 'minmax(160px, 2fr)' : 'minmax(90px, 1fr)')).join(' ');
+  const template = columns.map(columnWidth).join(' ');
 
   return (
     <section className="flows" aria-label="Flows">
