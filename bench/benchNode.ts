@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { cniAdd, cniConfigFor, cniDel, type PodAttachment } from '@tycho/cni';
+import { cniAdd, cniConfigFor, cniDel, type EndpointRegistration, type PodAttachment } from '@tycho/cni';
 import type { HookKind, HookProgram } from '@tycho/datapath';
 import type { BenchmarkContext } from './benchmark.ts';
 import { inNetns, ip, mustRun, NETNS_DIR } from './systemCommand.ts';
@@ -23,16 +23,7 @@ const POD_CIDR = '10.244.200.0/24';
 const AGENT_READY_TIMEOUT_MS = 60_000;
 
 /** The registration the CNI plugin sent for a pod, as the agent lists it. */
-export interface BenchEndpoint {
-  containerId: string;
-  podName: string;
-  namespace: string;
-  netns: string;
-  ifname: string;
-  hostIfname: string;
-  hostIfindex: number;
-  ipv4: string;
-}
+export type BenchEndpoint = EndpointRegistration;
 
 export interface BenchPod {
   name: string;

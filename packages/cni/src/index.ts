@@ -16,3 +16,4 @@ export {
   type RunCniOptions,
 } from './runCni.ts';
 export { hostIfnameFor } from './veth.ts';
+export type { EndpointRegistration } from './agentClient.ts';

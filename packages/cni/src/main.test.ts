@@ -18,6 +18,7 @@ import { CniErrorCode } from './cniError.ts';
 import { cniResultSchema, type CniResult } from './cniResult.ts';
 import { cniEnvFor, runCni, type CniOutcome, type PodAttachment } from './runCni.ts';
 import { hostIfnameFor } from './veth.ts';
+import type { EndpointRegistration } from './agentClient.ts';
 
 const run = promisify(execFile);
 
@@ -106,18 +107,10 @@ function agentRequest(socketPath: string, method: string, path: string): Promise
 }
 
 /** What the real agent answers to `GET /v1/endpoints` (docs/contracts.md). */
-interface AgentEndpoint {
+interface AgentEndpoint extends EndpointRegistration {
   id: number;
   identity: number;
   labels: string[];
-  containerId: string;
-  podName: string;
-  namespace: string;
-  netns: string;
-  ifname: string;
-  hostIfname: string;
-  hostIfindex: number;
-  ipv4: string;
 }
 
 async function agentEndpoints(): Promise<AgentEndpoint[]> {
