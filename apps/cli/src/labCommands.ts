@@ -3,6 +3,7 @@ export interface LabApi {
   labUp(opts: { manifests?: string[]; detach?: boolean }): Promise<void>;
   labDown(): Promise<void>;
   labStatus(): Promise<string>;
+  connectivityTest(opts: { namespace?: string; timeoutMs?: number }): Promise<{ passed: boolean; text: string }>;
 }
 
 /** Loads the lab only for `tycho lab …`, so `tycho observe` does not pay for it. */

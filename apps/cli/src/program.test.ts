@@ -300,6 +300,10 @@ describe('tycho lab', () => {
       labUp: async (opts) => void calls.push(`up ${JSON.stringify(opts)}`),
       labDown: async () => void calls.push('down'),
       labStatus: async () => 'NODE    AGENT\nnode-1  running',
+      connectivityTest: async (opts) => {
+        calls.push(`connectivity ${JSON.stringify(opts)}`);
+        return { passed: opts.namespace !== 'broken', text: `report for ${opts.namespace}` };
+      },
     });
   }
 
@@ -315,5 +319,22 @@ describe('tycho lab', () => {
     const { out } = await tycho(['lab', 'status'], { lab: recordingLab(calls) });
     expect(calls).toEqual(['down']);
     expect(out).toBe('NODE    AGENT\nnode-1  running\n');
+  });
+
+  it('connectivity test prints the report and exits 0 when every check passes', async () => {
+    const calls: string[] = [];
+    const { out, exitCode } = await tycho(['connectivity', 'test', '--timeout', '90'], { lab: recordingLab(calls) });
+    expect(calls).toEqual(['connectivity {"namespace":"default","timeoutMs":90000}']);
+    expect(out).toBe('report for default\n');
+    expect(exitCode).toBe(0);
+  });
+
+  it('connectivity test exits 1 when a check fails, and refuses a bad --timeout', async () => {
+    const failed = await tycho(['connectivity', 'test', '-n', 'broken'], { lab: recordingLab([]) });
+    expect(failed.out).toBe('report for broken\n');
+    expect(failed.exitCode).toBe(1);
+    const bad = await tycho(['connectivity', 'test', '--timeout', '5m'], { lab: recordingLab([]) });
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.err).toContain("expected a positive number of seconds, got '5m'");
   });
 });

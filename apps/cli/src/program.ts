@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_SOCKET_DIR } from '@tycho/agent/client';
 import { loadLab, type LabApi } from './labCommands.ts';
 import { runObserve, type ObserveIo } from './observeCommand.ts';
@@ -43,6 +43,27 @@ export function createProgram(io: CliIo): Command {
     .description('show nodes, agents and pods of the running lab')
     .action(async () => {
       io.stdout(`${await (await lab()).labStatus()}\n`);
+    });
+
+  program
+    .command('connectivity')
+    .description('check the cluster network end to end (like cilium connectivity test)')
+    .command('test')
+    .description('wait for the connectivity-check workload of the running lab to pass, print its Deployments and a summary; exit 1 when a check fails')
+    .option('-n, --namespace <namespace>', 'namespace whose Deployments are the checks', 'default')
+    .addOption(new Option('--timeout <seconds>', 'how long to wait for every check to pass').default(60).argParser(parseSeconds))
+    .addHelpText(
+      'after',
+      `
+Each Deployment of the namespace is a check; it passes when all its replicas are
+READY. The probes of the connectivity-check make an HTTP GET every few seconds and
+are ready while it has the expected outcome: answered, or refused by policy for
+pod-to-a-l3-denied-cnp. A failed check is listed with its probe's last outcome.`,
+    )
+    .action(async (options: { namespace: string; timeout: number }) => {
+      const report = await (await lab()).connectivityTest({ namespace: options.namespace, timeoutMs: options.timeout * 1000 });
+      io.stdout(`${report.text}\n`);
+      if (!report.passed) throw new CommanderError(1, 'tycho.connectivityFailed', 'connectivity test failed');
     });
 
   const filters = createFilterBuilder();
@@ -130,4 +151,10 @@ Examples:
     });
 
   return program;
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, got '${value}'`);
+  return seconds;
 }

@@ -11,3 +11,4 @@ export { WORLD_HOSTS, WORLD_NETNS, WORLD_ROUTER_IP, WORLD_RANGES, type WorldHost
 export { DEFAULT_MANIFESTS, STATE_FILE, KUBE_DIR } from './paths.ts';
 export { LAB_METRICS } from './agents.ts';
 export { PROMETHEUS_URL, PROMETHEUS_BIN, AGENT_METRICS_PORT } from './labPrometheus.ts';
+export { connectivityTest, evaluateChecks, formatConnectivityReport, type ConnectivityCheck, type ConnectivityReport, type ConnectivityTestOptions } from './connectivity.ts';

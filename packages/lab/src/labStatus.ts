@@ -1,7 +1,27 @@
 import { DirectoryKubeStore } from '@tycho/kube';
 import { KUBE_DIR } from './paths.ts';
-import { readLabState } from './state.ts';
+import { readLabState, type LabState } from './state.ts';
 import { formatStatusTable, type DeploymentStatus } from './statusTable.ts';
+
+/** `<namespace>/<name>` of the pods whose Ready condition is True in the API-server stand-in. */
+export function readyPodKeys(store = new DirectoryKubeStore(KUBE_DIR)): Set<string> {
+  return new Set(
+    store
+      .listPods()
+      .filter((pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      .map((pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`),
+  );
+}
+
+/** Each Deployment of the lab with its pods' readiness, as `kubectl get deployments` counts it. */
+export function deploymentStatuses(state: LabState, readyPods: ReadonlySet<string>): DeploymentStatus[] {
+  return state.deployments.map((d) => {
+    const owner = `Deployment/${d.namespace}/${d.name}`;
+    const pods = state.pods.filter((p) => p.owner === owner);
+    const ready = pods.filter((p) => readyPods.has(`${p.namespace}/${p.name}`)).length;
+    return { namespace: d.namespace, name: d.name, replicas: d.replicas, upToDate: pods.length, ready, available: ready, createdAtMs: d.createdAtMs };
+  });
+}
 
 /**
  * The lab's Deployments as `kubectl get deployments` prints them
@@ -12,22 +32,8 @@ import { formatStatusTable, type DeploymentStatus } from './statusTable.ts';
 export async function labStatus(opts: { namespace?: string; allNamespaces?: boolean } = {}): Promise<string> {
   const state = readLabState();
   if (!state) return 'no lab is running (start one with: tycho lab up)';
-  const store = new DirectoryKubeStore(KUBE_DIR);
-  const readyPods = new Set(
-    store
-      .listPods()
-      .filter((pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-      .map((pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`),
-  );
   const namespace = opts.namespace ?? 'default';
-  const rows: DeploymentStatus[] = state.deployments
-    .filter((d) => opts.allNamespaces || d.namespace === namespace)
-    .map((d) => {
-      const owner = `Deployment/${d.namespace}/${d.name}`;
-      const pods = state.pods.filter((p) => p.owner === owner);
-      const ready = pods.filter((p) => readyPods.has(`${p.namespace}/${p.name}`)).length;
-      return { namespace: d.namespace, name: d.name, replicas: d.replicas, upToDate: pods.length, ready, available: ready, createdAtMs: d.createdAtMs };
-    });
+  const rows = deploymentStatuses(state, readyPodKeys()).filter((d) => opts.allNamespaces || d.namespace === namespace);
   const table = formatStatusTable(rows, Date.now(), { allNamespaces: opts.allNamespaces });
   return state.phase === 'running' ? table : `lab is ${state.phase}\n${table}`;
 }

@@ -18,6 +18,8 @@ const podStateSchema = z.object({
   ready: z.boolean(),
   restarts: z.number().int(),
   logFile: z.string(),
+  /** Each container's last readiness-probe outcome (absent in older state files). */
+  probes: z.array(z.object({ ok: z.boolean(), detail: z.string() })).optional(),
 });
 
 export const labStateSchema = z.object({

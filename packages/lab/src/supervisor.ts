@@ -47,6 +47,8 @@ interface ContainerRun {
   child: ChildProcess | undefined;
   ready: boolean;
   restarts: number;
+  /** The readiness probe's last outcome, for `tycho connectivity test`. */
+  lastProbe: { ok: boolean; detail: string } | undefined;
 }
 
 /** A pod the supervisor runs: what it was made from, where it runs, and its containers. */
@@ -206,6 +208,7 @@ export class LabSupervisor {
         child: undefined,
         ready: false,
         restarts: 0,
+        lastProbe: undefined,
       }));
       for (const run of pod.containers) this.runContainer(pod, run);
       this.putPod(pod);
@@ -259,7 +262,12 @@ export class LabSupervisor {
       searchDomains: searchDomains(pod.namespace),
     });
     const child = startContainer(sandbox, spec, (status) => {
-      if (status.tycho !== 'ready' || run.child !== child) return;
+      if (run.child !== child) return;
+      if (status.tycho === 'probe') {
+        run.lastProbe = { ok: status.ok, detail: status.detail };
+        this.schedulePublish();
+        return;
+      }
       this.setContainerReady(pod, run, status.ready);
       this.log(`${podKey(pod)} ${status.ready ? 'ready' : 'not ready'}: ${status.detail}`);
     });
@@ -350,6 +358,7 @@ export class LabSupervisor {
         ready: podReady(p),
         restarts: p.containers.reduce((n, c) => n + c.restarts, 0),
         logFile: podLogFile(p.namespace, p.name),
+        probes: p.containers.flatMap((c) => (c.lastProbe ? [c.lastProbe] : [])),
       })),
       pending: this.pending.map((p) => ({ namespace: p.pod.namespace, name: p.pod.name, reason: p.reason })),
     };
