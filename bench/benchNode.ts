@@ -207,10 +207,13 @@ export async function startBenchNode(ctx: BenchmarkContext, podNames: readonly s
     async detachEmptyPrograms(): Promise<void> {
       await attacher.send(`detach ${pods.map((p) => p.endpoint.hostIfindex).join(' ')}`);
     },
-    /** The programs on a pod's host veth as the kernel lists them, e.g. 'tcx ingress from_container'. */
+    /** The programs on a pod's host veth as the kernel lists them. */
+    async hookProgramsOn(pod: BenchPod): Promise<HookProgram[]> {
+      return JSON.parse(await attacher.send(`programs ${pod.endpoint.hostIfindex}`)) as HookProgram[];
+    },
+    /** The same, as text, e.g. 'tcx ingress from_container'. */
     async programsOn(pod: BenchPod): Promise<string[]> {
-      const programs = JSON.parse(await attacher.send(`programs ${pod.endpoint.hostIfindex}`)) as HookProgram[];
-      return programs.map((p) => `${p.hook} ${p.direction} ${p.name}`);
+      return (await this.hookProgramsOn(pod)).map((p) => `${p.hook} ${p.direction} ${p.name}`);
     },
     async status(): Promise<AgentStatus> {
       const status = await agentJson<AgentStatus>(socketPath, 'GET', '/v1/status', 200);

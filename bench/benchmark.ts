@@ -15,6 +15,8 @@ export interface Variant {
   measured: Measurement;
   /** Median over rounds of measured / baseline of the same round (see pairedRatio). */
   ratio: number;
+  /** A baseline of its own, when the variant's ratio is not to the benchmark's baseline. */
+  baseline?: Measurement;
 }
 
 /** What a benchmark must reach to meet its goal. */

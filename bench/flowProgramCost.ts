@@ -13,7 +13,7 @@ import {
   TcpFlag,
   buildPacket,
   configCodec,
-  ctKeyCodec,
+  ctKey4Codec,
   ctEntryCodec,
   endpointInfoCodec,
   testRun,
@@ -67,7 +67,7 @@ export const flowProgramCost: Benchmark = {
 
     const counters = lxc.perCpuMap('tycho_counters', u32Codec, u64Codec);
     const total = (slot: number): number => (counters.get(slot) ?? []).reduce((a, b) => a + b, 0);
-    const conntrack = lxc.map('tycho_ct', ctKeyCodec, ctEntryCodec);
+    const conntrack = lxc.map('tycho_ct4', ctKey4Codec, ctEntryCodec);
     const connections = [...conntrack.entries()];
     const entry = () => connections.length === 1 ? conntrack.get(connections[0]![0]) : undefined;
     const eventsBefore = total(Counter.EVENTS);

@@ -48,7 +48,7 @@ function resultTable(results: readonly BenchmarkResult[]): string {
     const figure = (m: Measurement) => `${m.label}: ${formatNumber(m.value)} ${m.unit}`;
     return [
       [r.name, figure(r.measured), baseline, r.ratio.toFixed(3), describeGoal(r.goal), met === undefined ? '—' : met ? 'yes' : 'NO'],
-      ...(r.variants ?? []).map((v) => [`  (variant)`, figure(v.measured), baseline, v.ratio.toFixed(3), '—', '—']),
+      ...(r.variants ?? []).map((v) => [`  (variant)`, figure(v.measured), v.baseline ? figure(v.baseline) : baseline, v.ratio.toFixed(3), '—', '—']),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));

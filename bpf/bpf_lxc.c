@@ -38,11 +38,41 @@ static __always_inline void event_meta_init(struct event_meta *meta, struct __sk
 	}
 }
 
+/* The trace event of a packet that has something to tell (at most one per
+ * packet): a packet with L7 payload carries it in its trace event, or in a
+ * PAYLOAD event when nothing else is notable. Out of line (a BPF
+ * subprogram), as every path that only some packets take: the established
+ * path stays short and contiguous in the JITed program (see ct_create4() in
+ * conntrack.h). */
+static __noinline void trace_packet(struct __sk_buff *skb, const struct packet *pkt, const struct ct_state *ct,
+				    __u8 obs_point, bool l7_payload)
+{
+	struct event_meta meta;
+
+	event_meta_init(&meta, skb, obs_point);
+	meta.is_reply = ct->is_reply;
+	if (l7_payload) {
+		meta.sub_type = ct->trace_reason ? ct->trace_reason : TYCHO_TRACE_PAYLOAD;
+		emit_payload_event(skb, pkt, &meta, ct->entry, config_payload_max(config_get()));
+	} else {
+		meta.sub_type = ct->trace_reason;
+		emit_event(pkt, &meta, ct->entry);
+	}
+}
+
+/* A failed stage's DROP_* code as a drop event; TC_ACT_SHOT. Out of line
+ * like trace_packet(). */
+static __noinline int drop_with_event(struct __sk_buff *skb, const struct packet *pkt, __u8 obs_point, int code)
+{
+	struct event_meta meta;
+
+	event_meta_init(&meta, skb, obs_point);
+	return drop_packet(pkt, &meta, code);
+}
+
 static __always_inline int handle_packet(struct __sk_buff *skb, __u8 obs_point)
 {
-	const struct tycho_config *cfg = config_get();
-	struct event_meta meta;
-	struct ct_state ct = {};
+	struct ct_state ct;
 	struct packet pkt;
 	bool l7_payload;
 	int ret;
@@ -57,28 +87,16 @@ static __always_inline int handle_packet(struct __sk_buff *skb, __u8 obs_point)
 		return TC_ACT_OK;
 	}
 
-	ret = ct_process(&pkt, skb->ifindex, obs_point, config_report_interval_ns(cfg), &ct);
-	if (ret < 0) {
-		event_meta_init(&meta, skb, obs_point);
-		return drop_packet(&pkt, &meta, ret);
-	}
+	ret = ct_process(&pkt, skb->ifindex, obs_point, &ct);
+	if (ret < 0)
+		return drop_with_event(skb, &pkt, obs_point, ret);
 
-	/* Most packets end here: an established connection, nothing to tell. */
-	l7_payload = pkt.payload_len && config_is_l7_port(cfg, pkt.tuple.sport, pkt.tuple.dport);
-	if (!l7_payload && !ct.trace_reason)
-		return TC_ACT_OK;
-
-	/* At most one event per packet: a packet with L7 payload carries it in
-	 * its trace event, or in a PAYLOAD event when nothing else is notable. */
-	event_meta_init(&meta, skb, obs_point);
-	meta.is_reply = ct.is_reply;
-	if (l7_payload) {
-		meta.sub_type = ct.trace_reason ? ct.trace_reason : TYCHO_TRACE_PAYLOAD;
-		emit_payload_event(skb, &pkt, &meta, ct.entry, config_payload_max(cfg));
-	} else {
-		meta.sub_type = ct.trace_reason;
-		emit_event(&pkt, &meta, ct.entry);
-	}
+	/* Most packets end here: an established connection, nothing to tell.
+	 * Up to here they read no config; the L7 ports were checked when the
+	 * connection opened. */
+	l7_payload = pkt.payload_len && ct.entry->l7_payload;
+	if (l7_payload || ct.trace_reason)
+		trace_packet(skb, &pkt, &ct, obs_point, l7_payload);
 	return TC_ACT_OK;
 }
 

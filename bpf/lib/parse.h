@@ -162,7 +162,9 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, struct packet *pkt)
 	return parse_l4(skb, pkt, ETH_HLEN + hlen, ETH_HLEN + total);
 }
 
-static __always_inline int parse_ipv6(struct __sk_buff *skb, struct packet *pkt)
+/* Out of line (a BPF subprogram), so that the IPv4 path stays short in the
+ * JITed program (see ct_create4() in conntrack.h). */
+static __noinline int parse_ipv6(struct __sk_buff *skb, struct packet *pkt)
 {
 	const struct ipv6hdr *ip;
 	struct ipv6hdr buf;

@@ -82,35 +82,74 @@ struct tycho_tuple {
 	__u8 pad[2];
 };
 
-/* Conntrack key: a connection as seen at one endpoint's veth. Its two ends
- * are in canonical order, whichever way a packet travels: saddr:sport is the
- * lower address (compared as a big-endian number), or for equal addresses
- * the lower port. ICMP echo messages are keyed by their identifier, on the
- * requester's end (see bpf/lib/conntrack.h). */
-struct tycho_ct_key {
-	struct tycho_tuple tuple;
-	__u32 ifindex;
+/*
+ * Conntrack, one map per address family as Cilium splits its CT maps:
+ * tycho_ct4 keyed by struct tycho_ct_key4, tycho_ct6 by struct tycho_ct_key6,
+ * both holding struct tycho_ct_entry. A key is a connection as seen at one
+ * endpoint's veth. Its two ends are in canonical order, whichever way a
+ * packet travels: saddr:sport is the lower address (compared as a
+ * big-endian number), or for equal addresses the lower port. Ports are in
+ * network byte order. ICMP echo messages are keyed by their identifier, on
+ * the requester's end (see bpf/lib/conntrack.h).
+ *
+ * Every established packet hashes and compares the whole key, so the IPv4
+ * key is 5 words: the kernel hashes it with one jhash round, where the
+ * 11-word IPv6 key takes three.
+ */
+struct tycho_ct_key4 {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+	__u32 ifindex;      /* the endpoint's host-side veth */
+	__u8 proto;         /* IPPROTO_* */
+	__u8 pad[3];
 };
 
-/* A connection; "fwd" is the direction of its first packet, "rev" replies.
+struct tycho_ct_key6 {
+	struct tycho_addr saddr;
+	struct tycho_addr daddr;
+	__be16 sport;
+	__be16 dport;
+	__u32 ifindex;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/*
+ * A connection; "fwd" is the direction of its first packet, "rev" replies.
  * Timestamps are monotonic ns at the kernel tick's resolution, from jiffies
  * or the coarse clock (ct_now() in bpf/lib/conntrack.h): only differences
- * between them mean anything. */
+ * between them mean anything.
+ *
+ * Hot fields first: an established packet reads and writes only the first
+ * 56 bytes. In the kernel's preallocated hash element (a 48-byte header,
+ * the key rounded up to 8 bytes, then the value) an IPv4 entry starts at
+ * byte 72, so those 56 bytes fill the element's second cache line alone,
+ * and the 120-byte value makes the element exactly 192 bytes, three whole
+ * lines: a packet touches the element's first two lines (header and key,
+ * then the hot fields) and never the third. Fields that the policy and
+ * load-balancing stages add take their bytes from pad (hot, per packet) or
+ * reserved (cold), so the element keeps its size.
+ */
 struct tycho_ct_entry {
-	__u64 first_seen_ns;
-	__u64 last_seen_ns;
-	__u64 last_report_ns;
 	__u64 packets_fwd;
 	__u64 bytes_fwd;
 	__u64 packets_rev;
 	__u64 bytes_rev;
+	__u64 last_seen_ns;
+	__u64 report_at_ns;     /* the next periodic report is due from this time on */
 	__u8 flags_fwd;         /* TCP flags seen original direction (from the opener) */
 	__u8 flags_rev;         /* TCP flags seen reply direction */
-	__u8 obs_point;         /* observation point of the first packet */
 	__u8 opened_by_daddr;   /* 1 when the key's daddr end sent the first packet */
-	__u8 pad[4];
+	__u8 l7_payload;        /* 1 when either port was an L7 port (tycho_config) as it opened */
+	__u8 obs_point;         /* observation point of the first packet */
+	__u8 pad[3];
+	/* Cold: written when the connection opens, read by events and the agent. */
+	__u64 first_seen_ns;
 	__u32 src_identity;     /* filled by the policy issue; 0 = unknown */
 	__u32 dst_identity;
+	__u8 reserved[48];
 };
 
 /* Per-endpoint state keyed by the host-side veth ifindex. */

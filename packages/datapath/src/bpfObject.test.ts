@@ -14,7 +14,7 @@ describe('BpfObject', () => {
     const object = BpfObject.open(DEFAULT_OBJECT_PATH);
     try {
       expect(object.programNames().sort()).toEqual(['from_container', 'to_container']);
-      expect(object.mapNames().sort()).toEqual(['tycho_config', 'tycho_counters', 'tycho_ct', 'tycho_endpoints', 'tycho_events']);
+      expect(object.mapNames().sort()).toEqual(['tycho_config', 'tycho_counters', 'tycho_ct4', 'tycho_ct6', 'tycho_endpoints', 'tycho_events']);
     } finally {
       object.close();
     }
@@ -23,7 +23,7 @@ describe('BpfObject', () => {
   it('without a pin root pins nothing, not even under /sys/fs/bpf', () => {
     const object = BpfObject.open(DEFAULT_OBJECT_PATH);
     try {
-      expect(existsSync('/sys/fs/bpf/tycho_ct')).toBe(false);
+      expect(existsSync('/sys/fs/bpf/tycho_ct4')).toBe(false);
     } finally {
       object.close();
     }

@@ -4,7 +4,8 @@ import { btfStructLayout } from './btfLayout.ts';
 import {
   configCodec,
   ctEntryCodec,
-  ctKeyCodec,
+  ctKey4Codec,
+  ctKey6Codec,
   decodeFlowEventBatch,
   decodeFromBuffer,
   encodeFlowEvent,
@@ -43,7 +44,8 @@ describe('codec layouts match the BTF of bpf_lxc.o', () => {
   it('codec sizes equal their layouts', () => {
     const pairs: [Codec<unknown>, StructLayout][] = [
       [tupleCodec as Codec<unknown>, layouts.tuple],
-      [ctKeyCodec as Codec<unknown>, layouts.ctKey],
+      [ctKey4Codec as Codec<unknown>, layouts.ctKey4],
+      [ctKey6Codec as Codec<unknown>, layouts.ctKey6],
       [ctEntryCodec as Codec<unknown>, layouts.ctEntry],
       [endpointInfoCodec as Codec<unknown>, layouts.endpointInfo],
       [configCodec as Codec<unknown>, layouts.config],
@@ -52,10 +54,47 @@ describe('codec layouts match the BTF of bpf_lxc.o', () => {
   });
 });
 
+describe('conntrack element layout (bpf/include/tycho/abi.h)', () => {
+  // The kernel's preallocated hash element: a 48-byte struct htab_elem, the key
+  // rounded up to 8 bytes, then the value rounded up to 8 bytes.
+  const HTAB_ELEM_HEADER = 48;
+  const CACHE_LINE = 64;
+  const roundUp8 = (n: number): number => Math.ceil(n / 8) * 8;
+  const valueStart = HTAB_ELEM_HEADER + roundUp8(layouts.ctKey4.size);
+  const hotEnd = layouts.ctEntry.at.first_seen_ns;
+
+  it('an IPv4 element is exactly three cache lines', () => {
+    expect(valueStart + roundUp8(layouts.ctEntry.size)).toBe(3 * CACHE_LINE);
+  });
+
+  it("the fields an established packet touches lie on the element's second cache line", () => {
+    expect(Math.floor(valueStart / CACHE_LINE)).toBe(1);
+    expect(Math.floor((valueStart + hotEnd - 1) / CACHE_LINE)).toBe(1);
+    for (const field of ['packets_fwd', 'bytes_fwd', 'packets_rev', 'bytes_rev', 'last_seen_ns', 'report_at_ns', 'flags_fwd', 'flags_rev', 'opened_by_daddr', 'l7_payload'] as const) {
+      const { offset, size } = layouts.ctEntry.fields[field];
+      expect(offset + size, field).toBeLessThanOrEqual(hotEnd);
+    }
+  });
+});
+
 describe('codecs round-trip', () => {
-  it('an IPv4 conntrack key', () => {
-    const key = { tuple: { family: 4 as const, proto: IpProto.TCP, saddr: '10.244.0.5', daddr: '10.96.0.10', sport: 40000, dport: 53 }, ifindex: 17 };
-    expect(decodeFromBuffer(ctKeyCodec, encodeToBuffer(ctKeyCodec, key))).toEqual(key);
+  it('an IPv4 conntrack key, addresses in its 4-byte fields and ports in network order', () => {
+    const key = { family: 4 as const, proto: IpProto.TCP, saddr: '10.244.0.5', daddr: '10.96.0.10', sport: 40000, dport: 53, ifindex: 17 };
+    const bytes = encodeToBuffer(ctKey4Codec, key);
+    expect([...bytes.subarray(layouts.ctKey4.at.daddr, layouts.ctKey4.at.daddr + 4)]).toEqual([10, 96, 0, 10]);
+    expect(bytes.readUInt16BE(layouts.ctKey4.at.dport)).toBe(53);
+    expect(decodeFromBuffer(ctKey4Codec, bytes)).toEqual(key);
+  });
+
+  it('an IPv6 conntrack key', () => {
+    const key = { family: 6 as const, proto: IpProto.UDP, saddr: 'fd00::1', daddr: '2001:db8::abcd:1', sport: 5353, dport: 53, ifindex: 3 };
+    expect(decodeFromBuffer(ctKey6Codec, encodeToBuffer(ctKey6Codec, key))).toEqual(key);
+  });
+
+  it('a conntrack key of the other family is refused with the map it was meant for', () => {
+    const key = { family: 6 as const, proto: IpProto.TCP, saddr: 'fd00::1', daddr: 'fd00::2', sport: 1, dport: 2, ifindex: 1 };
+    expect(() => encodeToBuffer(ctKey4Codec, key)).toThrow(/tycho_ct_key4 holds IPv4 connections, got an IPv6 key/);
+    expect(() => encodeToBuffer(ctKey4Codec, { ...key, family: 4 })).toThrow(/not both IPv4 addresses/);
   });
 
   it('an IPv6 tuple, with ports in network order on the wire', () => {
@@ -67,8 +106,9 @@ describe('codecs round-trip', () => {
 
   it('a conntrack entry', () => {
     const entry = {
-      firstSeenNs: 1, lastSeenNs: 2 ** 40, lastReportNs: 3, packetsFwd: 4, bytesFwd: 5, packetsRev: 6, bytesRev: 2 ** 33 + 7,
-      flagsFwd: 0x12, flagsRev: 0x11, obsPoint: ObsPoint.TO_ENDPOINT, openedByDaddr: true, srcIdentity: 256, dstIdentity: 2,
+      packetsFwd: 4, bytesFwd: 5, packetsRev: 6, bytesRev: 2 ** 33 + 7, lastSeenNs: 2 ** 40, reportAtNs: 3,
+      flagsFwd: 0x12, flagsRev: 0x11, openedByDaddr: true, l7Payload: true, obsPoint: ObsPoint.TO_ENDPOINT,
+      firstSeenNs: 1, srcIdentity: 256, dstIdentity: 2,
     };
     expect(decodeFromBuffer(ctEntryCodec, encodeToBuffer(ctEntryCodec, entry))).toEqual(entry);
   });

@@ -37,11 +37,16 @@ export const layouts = {
   tuple: defineLayout('tycho_tuple', 40, {
     saddr: [0, 16], daddr: [16, 16], sport: [32, 2], dport: [34, 2], proto: [36, 1], family: [37, 1], pad: [38, 2],
   }),
-  ctKey: defineLayout('tycho_ct_key', 44, { tuple: [0, 40], ifindex: [40, 4] }),
-  ctEntry: defineLayout('tycho_ct_entry', 72, {
-    first_seen_ns: [0, 8], last_seen_ns: [8, 8], last_report_ns: [16, 8], packets_fwd: [24, 8], bytes_fwd: [32, 8],
-    packets_rev: [40, 8], bytes_rev: [48, 8], flags_fwd: [56, 1], flags_rev: [57, 1], obs_point: [58, 1], opened_by_daddr: [59, 1], pad: [60, 4],
-    src_identity: [64, 4], dst_identity: [68, 4],
+  ctKey4: defineLayout('tycho_ct_key4', 20, {
+    saddr: [0, 4], daddr: [4, 4], sport: [8, 2], dport: [10, 2], ifindex: [12, 4], proto: [16, 1], pad: [17, 3],
+  }),
+  ctKey6: defineLayout('tycho_ct_key6', 44, {
+    saddr: [0, 16], daddr: [16, 16], sport: [32, 2], dport: [34, 2], ifindex: [36, 4], proto: [40, 1], pad: [41, 3],
+  }),
+  ctEntry: defineLayout('tycho_ct_entry', 120, {
+    packets_fwd: [0, 8], bytes_fwd: [8, 8], packets_rev: [16, 8], bytes_rev: [24, 8], last_seen_ns: [32, 8], report_at_ns: [40, 8],
+    flags_fwd: [48, 1], flags_rev: [49, 1], opened_by_daddr: [50, 1], l7_payload: [51, 1], obs_point: [52, 1], pad: [53, 3],
+    first_seen_ns: [56, 8], src_identity: [64, 4], dst_identity: [68, 4], reserved: [72, 48],
   }),
   endpointInfo: defineLayout('tycho_endpoint_info', 16, {
     endpoint_id: [0, 4], identity: [4, 4], flags: [8, 4], pad: [12, 4],
@@ -157,41 +162,78 @@ export const tupleCodec: Codec<Tuple> = {
   },
 };
 
-// ---- struct tycho_ct_key / tycho_ct_entry ----
+// ---- struct tycho_ct_key4 / tycho_ct_key6 / tycho_ct_entry ----
 
 /** A connection at one endpoint veth, its two ends in canonical order: saddr:sport is
- * the lower address (as a number), or the lower port for equal addresses (bpf/lib/conntrack.h). */
+ * the lower address (as a number), or the lower port for equal addresses (bpf/lib/conntrack.h).
+ * IPv4 connections are keyed in `tycho_ct4` (ctKey4Codec), IPv6 ones in `tycho_ct6` (ctKey6Codec). */
 export interface CtKey {
-  tuple: Tuple;
+  family: 4 | 6;
+  proto: number;
+  saddr: string;
+  daddr: string;
+  /** Host order. ICMP echo messages: the identifier on the requester's end, 0 on the other. */
+  sport: number;
+  dport: number;
   ifindex: number;
 }
 
-const K = layouts.ctKey.at;
+/** An address as writeIpAddress lays it out, before its first 4 (IPv4) or 16 bytes are copied into a key. */
+const addressScratch = new Uint8Array(16);
 
-export const ctKeyCodec: Codec<CtKey> = {
-  size: layouts.ctKey.size,
-  encode(value, view, offset) {
-    tupleCodec.encode(value.tuple, view, offset + K.tuple);
-    view.setUint32(offset + K.ifindex, value.ifindex, true);
-  },
-  decode(view, offset) {
-    return { tuple: tupleCodec.decode(view, offset + K.tuple), ifindex: view.getUint32(offset + K.ifindex, true) };
-  },
-};
+function ctKeyCodec(family: 4 | 6, layout: typeof layouts.ctKey4 | typeof layouts.ctKey6): Codec<CtKey> {
+  const at = layout.at;
+  return {
+    size: layout.size,
+    encode(value, view, offset) {
+      if (value.family !== family) throw new Error(`${layout.name} holds IPv${family} connections, got an IPv${value.family} key`);
+      const bytes = bytesOf(view);
+      for (const [address, field] of [[value.saddr, layout.fields.saddr], [value.daddr, layout.fields.daddr]] as const) {
+        if (writeIpAddress(address, addressScratch, 0) !== family) {
+          throw new Error(`${layout.name}: ${value.saddr} -> ${value.daddr} are not both IPv${family} addresses`);
+        }
+        bytes.set(addressScratch.subarray(0, field.size), offset + field.offset);
+      }
+      view.setUint16(offset + at.sport, value.sport, false);
+      view.setUint16(offset + at.dport, value.dport, false);
+      view.setUint32(offset + at.ifindex, value.ifindex, true);
+      view.setUint8(offset + at.proto, value.proto);
+      for (let i = 0; i < layout.fields.pad.size; i++) view.setUint8(offset + at.pad + i, 0);
+    },
+    decode(view, offset) {
+      const bytes = bytesOf(view);
+      return {
+        family,
+        proto: view.getUint8(offset + at.proto),
+        saddr: readAddress(bytes, offset + at.saddr, family),
+        daddr: readAddress(bytes, offset + at.daddr, family),
+        sport: view.getUint16(offset + at.sport, false),
+        dport: view.getUint16(offset + at.dport, false),
+        ifindex: view.getUint32(offset + at.ifindex, true),
+      };
+    },
+  };
+}
+
+export const ctKey4Codec: Codec<CtKey> = ctKeyCodec(4, layouts.ctKey4);
+export const ctKey6Codec: Codec<CtKey> = ctKeyCodec(6, layouts.ctKey6);
 
 export interface CtEntry {
-  firstSeenNs: number;
-  lastSeenNs: number;
-  lastReportNs: number;
   packetsFwd: number;
   bytesFwd: number;
   packetsRev: number;
   bytesRev: number;
+  lastSeenNs: number;
+  /** The next periodic report is due from this time on (conntrack's clock, as lastSeenNs). */
+  reportAtNs: number;
   flagsFwd: number;
   flagsRev: number;
-  obsPoint: number;
   /** The key's daddr end opened the connection: its packets are the "fwd" direction. */
   openedByDaddr: boolean;
+  /** Either port was an L7 port when the connection opened: its payload goes into events. */
+  l7Payload: boolean;
+  obsPoint: number;
+  firstSeenNs: number;
   srcIdentity: number;
   dstIdentity: number;
 }
@@ -201,34 +243,36 @@ const C = layouts.ctEntry.at;
 export const ctEntryCodec: Codec<CtEntry> = {
   size: layouts.ctEntry.size,
   encode(value, view, offset) {
-    writeU64(view, offset + C.first_seen_ns, value.firstSeenNs);
-    writeU64(view, offset + C.last_seen_ns, value.lastSeenNs);
-    writeU64(view, offset + C.last_report_ns, value.lastReportNs);
+    new Uint8Array(view.buffer, view.byteOffset + offset, layouts.ctEntry.size).fill(0);
     writeU64(view, offset + C.packets_fwd, value.packetsFwd);
     writeU64(view, offset + C.bytes_fwd, value.bytesFwd);
     writeU64(view, offset + C.packets_rev, value.packetsRev);
     writeU64(view, offset + C.bytes_rev, value.bytesRev);
+    writeU64(view, offset + C.last_seen_ns, value.lastSeenNs);
+    writeU64(view, offset + C.report_at_ns, value.reportAtNs);
     view.setUint8(offset + C.flags_fwd, value.flagsFwd);
     view.setUint8(offset + C.flags_rev, value.flagsRev);
-    view.setUint8(offset + C.obs_point, value.obsPoint);
     view.setUint8(offset + C.opened_by_daddr, value.openedByDaddr ? 1 : 0);
-    for (let i = 0; i < layouts.ctEntry.fields.pad.size; i++) view.setUint8(offset + C.pad + i, 0);
+    view.setUint8(offset + C.l7_payload, value.l7Payload ? 1 : 0);
+    view.setUint8(offset + C.obs_point, value.obsPoint);
+    writeU64(view, offset + C.first_seen_ns, value.firstSeenNs);
     view.setUint32(offset + C.src_identity, value.srcIdentity, true);
     view.setUint32(offset + C.dst_identity, value.dstIdentity, true);
   },
   decode(view, offset) {
     return {
-      firstSeenNs: readU64(view, offset + C.first_seen_ns),
-      lastSeenNs: readU64(view, offset + C.last_seen_ns),
-      lastReportNs: readU64(view, offset + C.last_report_ns),
       packetsFwd: readU64(view, offset + C.packets_fwd),
       bytesFwd: readU64(view, offset + C.bytes_fwd),
       packetsRev: readU64(view, offset + C.packets_rev),
       bytesRev: readU64(view, offset + C.bytes_rev),
+      lastSeenNs: readU64(view, offset + C.last_seen_ns),
+      reportAtNs: readU64(view, offset + C.report_at_ns),
       flagsFwd: view.getUint8(offset + C.flags_fwd),
       flagsRev: view.getUint8(offset + C.flags_rev),
-      obsPoint: view.getUint8(offset + C.obs_point),
       openedByDaddr: view.getUint8(offset + C.opened_by_daddr) !== 0,
+      l7Payload: view.getUint8(offset + C.l7_payload) !== 0,
+      obsPoint: view.getUint8(offset + C.obs_point),
+      firstSeenNs: readU64(view, offset + C.first_seen_ns),
       srcIdentity: view.getUint32(offset + C.src_identity, true),
       dstIdentity: view.getUint32(offset + C.dst_identity, true),
     };

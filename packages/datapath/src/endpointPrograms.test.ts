@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import type { BpfMap } from './bpfMap.ts';
 import { BpfObject } from './bpfObject.ts';
-import { ctEntryCodec, ctKeyCodec, endpointInfoCodec, u32Codec, type CtEntry, type CtKey, type FlowEvent } from './codecs.ts';
+import { ctEntryCodec, ctKey4Codec, ctKey6Codec, endpointInfoCodec, u32Codec, type CtEntry, type CtKey, type FlowEvent } from './codecs.ts';
 import { EventType, IpProto, ObsPoint, TcpFlag, TraceReason, Verdict } from './constants.ts';
 import { DEFAULT_CONFIG, DEFAULT_OBJECT_PATH, NodeDatapath } from './nodeDatapath.ts';
 import { buildPacket, type PacketSpec } from './packetBuilder.ts';
@@ -32,6 +32,7 @@ let loadBytesPrograms: BpfObject;
 /** The build `send` runs packets through. */
 let active: BpfObject;
 let conntrack: BpfMap<CtKey, CtEntry>;
+let conntrack6: BpfMap<CtKey, CtEntry>;
 let received: FlowEvent[] = [];
 
 beforeAll(() => {
@@ -42,7 +43,8 @@ beforeAll(() => {
   loadBytesPrograms = BpfObject.open(LOAD_BYTES_OBJECT_PATH, { pinRoot: pinDir });
   active = programs;
   programs.map('tycho_endpoints', u32Codec, endpointInfoCodec).set(TEST_IFINDEX, ENDPOINT);
-  conntrack = programs.map('tycho_ct', ctKeyCodec, ctEntryCodec);
+  conntrack = programs.map('tycho_ct4', ctKey4Codec, ctEntryCodec);
+  conntrack6 = programs.map('tycho_ct6', ctKey6Codec, ctEntryCodec);
 });
 
 afterAll(() => {
@@ -53,7 +55,7 @@ afterAll(() => {
 });
 
 beforeEach(() => {
-  for (const key of [...conntrack.keys()]) conntrack.delete(key);
+  for (const map of [conntrack, conntrack6]) for (const key of [...map.keys()]) map.delete(key);
   datapath.setConfig(DEFAULT_CONFIG);
   datapath.drainEvents();
   received = [];
@@ -157,7 +159,7 @@ describe.each(builds)('with %s', (_build, build) => {
       send('to_container', synAck);
       send('from_container', tcp(TcpFlag.ACK));
       const [entry] = [...conntrack.entries()];
-      expect(entry?.[0]).toMatchObject({ ifindex: TEST_IFINDEX, tuple: { saddr: POD, daddr: PEER, sport: 40000, dport: 8080 } });
+      expect(entry?.[0]).toEqual({ family: 4, proto: IpProto.TCP, saddr: POD, daddr: PEER, sport: 40000, dport: 8080, ifindex: TEST_IFINDEX });
       expect(entry?.[1]).toMatchObject({
         packetsFwd: 2, bytesFwd: 2 * syn.length, packetsRev: 1, bytesRev: synAck.length,
         flagsFwd: TcpFlag.SYN | TcpFlag.ACK, flagsRev: TcpFlag.SYN | TcpFlag.ACK, obsPoint: ObsPoint.FROM_ENDPOINT,
@@ -174,7 +176,7 @@ describe.each(builds)('with %s', (_build, build) => {
       expect(send('to_container', tcpReply(TcpFlag.ACK))).toEqual([]);
       const entries = [...conntrack.entries()];
       expect(entries).toHaveLength(1);
-      expect(entries[0]?.[0]).toMatchObject({ ifindex: TEST_IFINDEX, tuple: { saddr: POD, daddr: PEER, sport: 40000, dport: 8080 } });
+      expect(entries[0]?.[0]).toEqual({ family: 4, proto: IpProto.TCP, saddr: POD, daddr: PEER, sport: 40000, dport: 8080, ifindex: TEST_IFINDEX });
       expect(entries[0]?.[1]).toMatchObject({
         packetsFwd: 2, bytesFwd: 2 * syn.length, packetsRev: 1, flagsFwd: TcpFlag.SYN | TcpFlag.ACK, flagsRev: TcpFlag.SYN | TcpFlag.ACK,
         obsPoint: ObsPoint.TO_ENDPOINT, openedByDaddr: true,
@@ -192,11 +194,30 @@ describe.each(builds)('with %s', (_build, build) => {
     });
 
     it('a long-lived connection reports once the report interval has passed', () => {
-      send('from_container', tcp(TcpFlag.SYN));
       datapath.setConfig({ reportIntervalNs: 1 });
+      send('from_container', tcp(TcpFlag.SYN));
       waitForConntrackClock();
       const events = send('from_container', tcp(TcpFlag.ACK));
       expect(events.map((e) => [e.subType, e.packetsFwd])).toEqual([[TraceReason.REPORT, 2]]);
+    });
+
+    it('a report interval set while a connection is open applies from its next report', () => {
+      send('from_container', tcp(TcpFlag.SYN));
+      datapath.setConfig({ reportIntervalNs: 1 });
+      waitForConntrackClock();
+      expect(send('from_container', tcp(TcpFlag.ACK))).toEqual([]);
+      const [key, entry] = [...conntrack.entries()][0]!;
+      conntrack.set(key, { ...entry, reportAtNs: entry.lastSeenNs });
+      expect(send('from_container', tcp(TcpFlag.ACK)).map((e) => e.subType)).toEqual([TraceReason.REPORT]);
+      waitForConntrackClock();
+      expect(send('from_container', tcp(TcpFlag.ACK)).map((e) => e.subType)).toEqual([TraceReason.REPORT]);
+    });
+
+    it('the entry records when the connection opened and when its first report is due', () => {
+      send('from_container', tcp(TcpFlag.SYN));
+      const [, entry] = [...conntrack.entries()][0]!;
+      expect(entry.lastSeenNs).toBe(entry.firstSeenNs);
+      expect(entry.reportAtNs - entry.firstSeenNs).toBe(DEFAULT_CONFIG.reportIntervalNs);
     });
 
     it('an IPv6 SYN emits a NEW event with IPv6 addresses', () => {
@@ -204,6 +225,19 @@ describe.each(builds)('with %s', (_build, build) => {
       expect(events.map((e) => [e.subType, e.family, e.saddr, e.daddr, e.dport])).toEqual([
         [TraceReason.NEW, 6, 'fd00:10:244::7', 'fd00:10:244:1::9', 80],
       ]);
+    });
+
+    it('an IPv6 connection is tracked in tycho_ct6, keyed in canonical order, its reply counted as such', () => {
+      const pod6 = 'fd00:10:244:1::9', peer6 = 'fd00:10:244::7';
+      send('from_container', { saddr: pod6, daddr: peer6, proto: IpProto.TCP, sport: 40000, dport: 80, tcpFlags: TcpFlag.SYN });
+      const synAck = send('to_container', { saddr: peer6, daddr: pod6, proto: IpProto.TCP, sport: 80, dport: 40000, tcpFlags: TcpFlag.SYN | TcpFlag.ACK });
+      expect(synAck.map((e) => [e.subType, e.isReply])).toEqual([[TraceReason.FLAGS, true]]);
+      expect([...conntrack.keys()]).toEqual([]);
+      const entries = [...conntrack6.entries()];
+      expect(entries.map(([key]) => key)).toEqual([
+        { family: 6, proto: IpProto.TCP, saddr: peer6, daddr: pod6, sport: 80, dport: 40000, ifindex: TEST_IFINDEX },
+      ]);
+      expect(entries[0]?.[1]).toMatchObject({ packetsFwd: 1, packetsRev: 1, openedByDaddr: true, l7Payload: true });
     });
   });
 
@@ -267,6 +301,14 @@ describe.each(builds)('with %s', (_build, build) => {
     it('configured L7 ports replace the defaults', () => {
       datapath.setConfig({ l7Ports: [9999] });
       const events = send('from_container', udp(9999, Buffer.from('hello')));
+      expect(events.map((e) => [e.subType, e.payload?.length])).toEqual([[TraceReason.NEW, 5]]);
+    });
+
+    it('L7 ports configured while a connection is open apply to connections opened after them', () => {
+      send('from_container', udp(9999, Buffer.from('hello')));
+      datapath.setConfig({ l7Ports: [9999] });
+      expect(send('from_container', udp(9999, Buffer.from('hello')))).toEqual([]);
+      const events = send('from_container', { ...udp(9999, Buffer.from('hello')), sport: 53001 });
       expect(events.map((e) => [e.subType, e.payload?.length])).toEqual([[TraceReason.NEW, 5]]);
     });
   });
