@@ -23,6 +23,9 @@ Options:
   --l7-ports <list>        ports whose payload is captured for L7, at most 8 (default 53,80,8080)
   --metrics <list>         Hubble metrics to serve, e.g. 'dns:query;ignoreAAAA,drop,tcp,flow,port-distribution,icmp,http'
   --metrics-listen <addr>  where GET /metrics is served, [host]:port (default :9965 with --metrics)
+  --cgroup <dir>           cgroup v2 directory holding the node's pods and host processes, e.g.
+                           /sys/fs/cgroup/unified/tycho/node-1: load-balances services at its sockets
+                           (kube-proxy replacement); without it services are not handled
   -h, --help               show this help
 `;
 
@@ -83,6 +86,7 @@ const agentFlagsSchema = z.object({
         ctx.addIssue({ code: 'custom', message: `--metrics: ${(err as Error).message}` });
       }
     }),
+  cgroup: z.string().min(1, '--cgroup: expected a cgroup v2 directory').optional(),
   'metrics-listen': z
     .string()
     .optional()
@@ -108,6 +112,8 @@ export interface AgentConfig {
   l7Ports: number[];
   /** The Hubble metrics option string and where to serve it; absent without --metrics. */
   metrics?: { options: string; listen: ListenAddress };
+  /** The node's cgroup v2 directory, where the socket load-balancer attaches; absent without --cgroup. */
+  cgroup?: string;
 }
 
 export const DEFAULT_METRICS_LISTEN: ListenAddress = { host: undefined, port: 9965 };
@@ -133,6 +139,7 @@ export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
         'l7-ports': { type: 'string' },
         metrics: { type: 'string' },
         'metrics-listen': { type: 'string' },
+        cgroup: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -158,6 +165,7 @@ export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
       reportIntervalMs: flags['report-interval'],
       l7Ports: flags['l7-ports'],
       ...(flags.metrics === undefined ? {} : { metrics: { options: flags.metrics, listen: flags['metrics-listen'] ?? DEFAULT_METRICS_LISTEN } }),
+      ...(flags.cgroup === undefined ? {} : { cgroup: flags.cgroup }),
     },
   };
 }

@@ -1,7 +1,10 @@
-import { NodeDatapath } from '@tycho/datapath';
+import { join } from 'node:path';
+import { NodeDatapath, ServiceDatapath } from '@tycho/datapath';
+import { DirectoryKubeStore } from '@tycho/kube';
 import { createFlowMetrics } from '@tycho/metrics';
 import { startAgent } from './agent.ts';
 import { AGENT_USAGE, parseAgentFlags } from './agentFlags.ts';
+import { ServicesController } from './servicesController.ts';
 
 const PAYLOAD_MAX = 256;
 
@@ -21,6 +24,31 @@ const datapath = NodeDatapath.open({
   pinDir: config.pinDir,
   config: { reportIntervalNs: config.reportIntervalMs * 1e6, l7Ports: config.l7Ports, payloadMax: PAYLOAD_MAX },
 });
+// Socket-level service load-balancing at the node's cgroup: every pod and
+// host-network process of the node is below it.
+const serviceDatapath = config.cgroup ? ServiceDatapath.open({ pinDir: config.pinDir }) : undefined;
+const services =
+  serviceDatapath && config.cgroup
+    ? new ServicesController({
+        nodeName: config.nodeName,
+        store: new DirectoryKubeStore(config.kubeDir),
+        datapath: serviceDatapath,
+        kubeProxyReplacement: { socketLB: true, cgroup: config.cgroup, nodePortFromOutside: false },
+        stateFile: join(config.stateDir, 'services.json'),
+        log: (message) => console.error(`[agent ${config.nodeName}] ${message}`),
+      })
+    : undefined;
+if (services && serviceDatapath && config.cgroup) {
+  // Maps first, so the programs never see a half-programmed node.
+  services.sync();
+  try {
+    serviceDatapath.attach(config.cgroup);
+  } catch (err) {
+    process.stderr.write(`tycho-agent: --cgroup ${config.cgroup}: cannot attach the socket load-balancer: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  services.watch(config.kubeDir);
+}
 const agent = await startAgent({
   nodeName: config.nodeName,
   socketPath: config.socketPath,
@@ -28,12 +56,15 @@ const agent = await startAgent({
   kubeDir: config.kubeDir,
   ringCapacity: config.ringCapacity,
   datapath,
+  ...(services ? { services } : {}),
   ...(config.metrics ? { metrics: { flowMetrics: createFlowMetrics(config.metrics.options), listen: config.metrics.listen } } : {}),
 });
 
 async function shutdown(signal: string): Promise<void> {
   console.error(`[agent ${config.nodeName}] ${signal}: stopping (datapath programs stay attached)`);
   await agent.stop();
+  services?.close();
+  serviceDatapath?.close();
   datapath.close();
   process.exit(0);
 }

@@ -2,6 +2,7 @@ import { fetchAgentStatus, findAgentSockets, unixAgent } from '@tycho/agent/clie
 import { z } from 'zod';
 import { formatNodes, formatStatus, type ClusterHealth, type NodeHealth } from './clusterHealth.ts';
 import type { ObserveIo } from './observeCommand.ts';
+import { fetchAllAgentServices, formatKubeProxyReplacement } from './serviceCommand.ts';
 
 export const DEFAULT_API_SERVER = 'http://localhost:32321';
 const TIMEOUT_MS = 2000;
@@ -65,8 +66,8 @@ async function getJson<T>(url: string, schema: z.ZodType<T>): Promise<T> {
 
 /** `tycho status`; fails (after printing) when no node agent answered. */
 export async function runStatus(source: HealthSource, io: ObserveIo): Promise<void> {
-  const health = await collectHealth(source);
-  io.stdout(`${formatStatus(health)}\n`);
+  const [health, services] = await Promise.all([collectHealth(source), fetchAllAgentServices(source.socketDir)]);
+  io.stdout(`${formatStatus(health)}\n${formatKubeProxyReplacement(services)}\n`);
   if (!health.nodes.some((node) => node.state === 'CONNECTED')) throw new Error('no node agent answered');
 }
 

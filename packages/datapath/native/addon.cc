@@ -8,6 +8,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tycho::InitMapOps(env, exports);
   tycho::InitTc(env, exports);
   tycho::InitTcx(env, exports);
+  tycho::InitCgroup(env, exports);
   tycho::InitProgramInfo(env, exports);
   tycho::InitRingBufferReader(env, exports);
   tycho::InitTestRun(env, exports);

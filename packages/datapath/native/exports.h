@@ -9,6 +9,7 @@ void InitBpfObject(Napi::Env env, Napi::Object exports);
 void InitMapOps(Napi::Env env, Napi::Object exports);
 void InitTc(Napi::Env env, Napi::Object exports);
 void InitTcx(Napi::Env env, Napi::Object exports);
+void InitCgroup(Napi::Env env, Napi::Object exports);
 void InitProgramInfo(Napi::Env env, Napi::Object exports);
 void InitRingBufferReader(Napi::Env env, Napi::Object exports);
 void InitTestRun(Napi::Env env, Napi::Object exports);

@@ -52,6 +52,9 @@ export interface NativeAddon {
   tcxAttach(ifindex: number, direction: string, progFd: number, pinPath: string): boolean;
   tcxDetach(pinPath: string): boolean;
   tcxQuery(ifindex: number, direction: string): number[];
+  cgroupAttach(cgroupPath: string, hook: string, progFd: number, pinPath: string): void;
+  cgroupDetach(pinPath: string): boolean;
+  cgroupQuery(cgroupPath: string, hook: string): number[];
   programName(id: number): string | undefined;
   testRun(progFd: number, data: Buffer, repeat: number, ctx: Buffer | undefined): NativeTestRunResult;
   btfStructLayout(objectPath: string, structName: string): NativeStructLayout;

@@ -22,7 +22,8 @@ export { ipv4ToString, ipv6ToString, writeIpAddress } from './ipAddress.ts';
 export {
   layouts,
   tupleCodec,
-  ctKeyCodec,
+  ctKey4Codec,
+  ctKey6Codec,
   ctEntryCodec,
   endpointInfoCodec,
   configCodec,
@@ -49,3 +50,4 @@ export type {
   FlowEvent,
 } from './codecs.ts';
 export { EventType, TraceReason, ObsPoint, Verdict, TcpFlag, Counter, DropReason, IpProto, PAYLOAD_MAX, L7_PORTS_MAX } from './constants.ts';
+export * from './serviceLb.ts';

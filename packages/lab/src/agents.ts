@@ -96,6 +96,9 @@ export class NodeAgent {
       LAB_METRICS,
       '--metrics-listen',
       `${this.node.ip}:${AGENT_METRICS_PORT}`,
+      // Every pod and host-network process of the node runs below this cgroup.
+      '--cgroup',
+      nodeCgroup(name),
     ]);
     const child = spawnInCgroup(nodeCgroup(name), argv, { stdio: ['ignore', logFd, logFd], cwd: REPO_ROOT });
     closeSync(logFd);

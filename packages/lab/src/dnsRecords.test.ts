@@ -1,22 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import type { V1Service } from '@kubernetes/client-node';
 import { buildDnsRecords, lookupA, searchDomains, type PodDnsSource } from './dnsRecords.ts';
 
-const service = (name: string, selector: Record<string, string>, clusterIP?: string): V1Service => ({
-  metadata: { name, namespace: 'default' },
-  spec: { selector, ...(clusterIP ? { clusterIP } : {}) },
-});
 const pod = (name: string, app: string, ip: string, ready = true): PodDnsSource => ({ namespace: 'default', name, labels: { name: app }, ip, ready });
 
 describe('buildDnsRecords', () => {
   const records = buildDnsRecords({
     pods: [pod('echo-b-1', 'echo-b', '10.244.1.5'), pod('echo-b-2', 'echo-b', '10.244.0.9', false), pod('echo-a-1', 'echo-a', '10.244.0.7')],
-    services: [service('echo-b', { name: 'echo-b' }), service('echo-b-headless', { name: 'echo-b' }, 'None'), service('idle', { name: 'nobody' })],
+    serviceRecords: {
+      'echo-b.default.svc.cluster.local': ['10.96.93.17'],
+      'echo-b-headless.default.svc.cluster.local': ['10.244.1.5'],
+      'idle.default.svc.cluster.local': [],
+    },
     world: [{ name: 'www.google.com', ip: '198.51.100.14' }],
   });
 
-  it('answers a service name with the IPs of its ready pods only', () => {
-    expect(lookupA(records, 'echo-b.default.svc.cluster.local')).toEqual({ rcode: 'NOERROR', ips: ['10.244.1.5'] });
+  it("answers service names with their records (a ClusterIP, or a headless service's pods)", () => {
+    expect(lookupA(records, 'echo-b.default.svc.cluster.local')).toEqual({ rcode: 'NOERROR', ips: ['10.96.93.17'] });
     expect(lookupA(records, 'echo-b-headless.default.svc.cluster.local.')).toEqual({ rcode: 'NOERROR', ips: ['10.244.1.5'] });
   });
 

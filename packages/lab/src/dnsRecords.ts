@@ -1,5 +1,3 @@
-import type { V1Service } from '@kubernetes/client-node';
-import { matchesLabelMap } from './labelSelector.ts';
 import type { WorldHost } from './world.ts';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
@@ -25,15 +23,14 @@ export function searchDomains(namespace: string): string[] {
 
 /**
  * Builds the zone the lab DNS serves:
- * - `<svc>.<ns>.svc.cluster.local` → the IPs of the service's ready pods. The
- *   lab has no service load-balancing yet, so ClusterIP names answer like
- *   headless ones (with the backends) instead of with the ClusterIP;
+ * - `<svc>.<ns>.svc.cluster.local` → `serviceRecords` (@tycho/services'
+ *   `serviceDnsRecords`: the ClusterIP, or a headless service's ready pods);
  * - `<a-b-c-d>.<ns>.pod.cluster.local` and `<pod>.<ns>.pod.cluster.local` → the pod IP;
  * - the world hosts' names → their RFC 5737 addresses.
  */
 export function buildDnsRecords(input: {
   pods: readonly PodDnsSource[];
-  services: readonly V1Service[];
+  serviceRecords: Readonly<Record<string, readonly string[]>>;
   world: readonly WorldHost[];
 }): DnsRecords {
   const a: Record<string, string[]> = {};
@@ -42,15 +39,9 @@ export function buildDnsRecords(input: {
     const list = (a[key] ??= []);
     if (ip && !list.includes(ip)) list.push(ip);
   };
-  for (const service of input.services) {
-    const name = service.metadata?.name;
-    const namespace = service.metadata?.namespace ?? 'default';
-    if (!name) continue;
-    const fqdn = `${name}.${namespace}.svc.${CLUSTER_DOMAIN}`;
+  for (const [fqdn, ips] of Object.entries(input.serviceRecords)) {
     add(fqdn, undefined);
-    for (const pod of input.pods) {
-      if (pod.namespace === namespace && pod.ready && matchesLabelMap(service.spec?.selector, pod.labels)) add(fqdn, pod.ip);
-    }
+    for (const ip of ips) add(fqdn, ip);
   }
   for (const pod of input.pods) {
     if (!pod.ip) continue;

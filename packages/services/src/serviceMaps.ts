@@ -4,7 +4,7 @@ import type { L4Protocol } from './serviceSpec.ts';
 
 /**
  * Logical records of the service BPF maps (byte layouts live in
- * bpf/include/tycho/abi.h). Modelled on Cilium's lb4 maps: one service map
+ * bpf/include/tycho/lb.h). Modelled on Cilium's lb4 maps: one service map
  * keyed by frontend + backend slot, where slot 0 is the frontend itself
  * (backend count, reverse-NAT index, flags) and slots 1..count hold backend
  * ids; a backend map by id; a reverse-NAT map by index; one Maglev table
