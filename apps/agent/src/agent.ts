@@ -14,6 +14,10 @@ import { IpCache } from './ipCache.ts';
 import { createL7Tracker } from './l7Tracker.ts';
 import { startMetricsServer, type ListenAddress } from './metricsServer.ts';
 import { Observer } from './observer.ts';
+import { namePoliciesOnFlow } from './flowPolicies.ts';
+import { createRecordingPolicyDatapath, type PolicyDatapath } from './policyDatapath.ts';
+import { PolicyResolver } from './policyResolver.ts';
+import type { ServicesStatus } from './servicesController.ts';
 
 /** The part of NodeDatapath the agent uses; tests pass a recording implementation. */
 export type AgentDatapath = Pick<NodeDatapath, 'attachEndpoint' | 'detachEndpoint' | 'onEvents' | 'counters' | 'bootNsToWallMs'>;
@@ -32,8 +36,12 @@ export interface AgentOptions {
   lostEventsPollMs?: number;
   /** Every enriched flow, payload included (the hook L7 parsing attaches to). */
   onFlow?: (enriched: EnrichedFlow) => void;
+  /** Where resolved policy goes; until the eBPF side enforces it, a recording implementation. */
+  policyDatapath?: PolicyDatapath;
   /** Hubble metrics: every flow the observer publishes feeds them; served on `listen` at GET /metrics. */
   metrics?: { flowMetrics: FlowMetrics; listen: ListenAddress };
+  /** The service load-balancer's controller, served at GET /v1/services. */
+  services?: { status(): ServicesStatus };
   log?: (message: string) => void;
 }
 
@@ -70,15 +78,26 @@ export async function startAgent(options: AgentOptions) {
     ...(options.ringCapacity ? { ringCapacity: options.ringCapacity } : {}),
     ...(flowMetrics ? { listener: { onFlow: (flow) => flowMetrics.processFlow(flow), onLost: (source, count) => flowMetrics.reportLost(source, count) } } : {}),
   });
+  const policyStore = new DirectoryKubeStore(options.kubeDir);
+  const policy: PolicyResolver = new PolicyResolver({
+    readPolicies: () => policyStore.policies.policies(),
+    namespaceLabels: () => new Map(policyStore.listNamespaces().flatMap((ns) => (ns.metadata?.name ? [[ns.metadata.name, ns.metadata.labels ?? {}] as const] : []))),
+    identities: () => identities.list().map((record) => ({ id: record.identity, labels: record.labels })),
+    endpoints: () => localEndpoints.list(),
+    dnsRecords: () => fqdnCache.records(),
+    datapath: options.policyDatapath ?? createRecordingPolicyDatapath().datapath,
+    log,
+  });
   const interfaceNames = createInterfaceNameLookup();
   const enricher = createFlowEnricher({
+    namePolicies: (flow) => namePoliciesOnFlow(flow, policy),
     nodeName: options.nodeName,
     lookupIp: (ip) => ipCache.lookup(ip),
     bootNsToWallMs: (tsNs) => options.datapath.bootNsToWallMs(tsNs),
     interfaceName: (ifindex) => localEndpoints.byIfindex(ifindex)?.hostIfname ?? interfaceNames.nameOf(ifindex),
     labelsOfIdentity: (identity) => identities.labelsOf(identity),
   });
-  const fqdnCache = new FqdnCache();
+  const fqdnCache = new FqdnCache({ onLearn: () => policy.schedule() });
   const l7Tracker = createL7Tracker({ fqdnCache });
   options.datapath.onEvents((batch) => {
     for (const event of batch) {
@@ -102,7 +121,22 @@ export async function startAgent(options: AgentOptions) {
   }, options.lostEventsPollMs ?? 1000);
   lostTimer.unref();
 
-  const api = createApiServer({ observer, endpoints: localEndpoints, log });
+  // Scheduled rather than run here: a store file that cannot be read is logged, never fatal to the agent.
+  policy.schedule();
+  policy.watch(options.kubeDir);
+  const endpointRegistry = {
+    register: (registration: Parameters<EndpointManager['register']>[0]) => {
+      const endpoint = localEndpoints.register(registration);
+      policy.schedule();
+      return endpoint;
+    },
+    deregister: (containerId: string) => {
+      localEndpoints.deregister(containerId);
+      policy.schedule();
+    },
+    list: () => localEndpoints.list(),
+  };
+  const api = createApiServer({ observer, endpoints: endpointRegistry, policies: policy, log, ...(options.services ? { services: options.services } : {}) });
   await api.listen(options.socketPath);
   log(`listening on ${options.socketPath}`);
   const metricsServer = options.metrics ? await startMetricsServer(options.metrics.flowMetrics, options.metrics.listen) : undefined;
@@ -112,9 +146,11 @@ export async function startAgent(options: AgentOptions) {
     observer,
     endpoints: localEndpoints,
     ipCache,
+    policy,
     async stop(): Promise<void> {
       clearInterval(lostTimer);
       ipCache.close();
+      policy.close();
       await Promise.all([api.close(), metricsServer?.close()]);
     },
   } as const;

@@ -8,7 +8,9 @@ import type { ObserveError } from '@tycho/flow';
 import { endpointRegistrationSchema, type EndpointRegistration } from './endpointRegistration.ts';
 import type { LocalEndpoint } from './endpointManager.ts';
 import { parseObserveRequest } from './observeRequestSchema.ts';
+import type { PolicyResolverStatus } from './policyResolver.ts';
 import type { Observer } from './observer.ts';
+import type { ServicesStatus } from './servicesController.ts';
 import { describeSchemaIssues } from './schemaIssues.ts';
 
 /** What the API needs from the endpoint manager. */
@@ -21,6 +23,10 @@ export interface EndpointRegistry {
 export interface ApiServerOptions {
   observer: Observer;
   endpoints: EndpointRegistry;
+  /** What `GET /v1/policies` shows: the policy in force per endpoint of this node. */
+  policies?: { status(): PolicyResolverStatus };
+  /** What `GET /v1/services` shows: the service frontends and backends this node load-balances. */
+  services?: { status(): ServicesStatus };
   log?: (message: string) => void;
 }
 
@@ -62,6 +68,16 @@ export function createApiServer(options: ApiServerOptions) {
     if (path === '/v1/status') {
       if (method !== 'GET') return methodNotAllowed(res, 'GET');
       return sendJson(res, 200, options.observer.status());
+    }
+    if (path === '/v1/policies') {
+      if (method !== 'GET') return methodNotAllowed(res, 'GET');
+      if (!options.policies) return sendJson(res, 404, { error: 'this agent does not resolve policies' });
+      return sendJson(res, 200, options.policies.status());
+    }
+    if (path === '/v1/services') {
+      if (method !== 'GET') return methodNotAllowed(res, 'GET');
+      if (!options.services) return sendJson(res, 404, { error: 'this agent does not load-balance services (started without --cgroup)' });
+      return sendJson(res, 200, options.services.status());
     }
     if (path === '/v1/endpoints') {
       if (method === 'GET') return sendJson(res, 200, options.endpoints.list());

@@ -5,3 +5,4 @@ export { DEFAULT_SOCKET_DIR, findAgentSockets, type AgentSocket } from './agentS
 export { AgentRefusal, observeAgent, type ObserveHandlers, type ObserveStream } from './observeClient.ts';
 export { fetchAgentStatus } from './statusClient.ts';
 export { observeRequestSchema, parseObserveRequest, type GetFlowsRequest } from './observeRequestSchema.ts';
+export { securityLabels } from './identityAllocator.ts';

@@ -38,6 +38,8 @@ export interface FlowEnricherOptions {
   interfaceName: (ifindex: number) => string | undefined;
   /** Labels of an identity the datapath reports but the IP cache did not give (workload identities). */
   labelsOfIdentity?: (identity: number) => string[] | undefined;
+  /** Sets the policy fields (`egress_allowed_by`, …) of a flow before its Summary; see flowPolicies.ts. */
+  namePolicies?: (flow: Flow) => void;
   newUuid?: () => string;
 }
 
@@ -91,8 +93,10 @@ export function createFlowEnricher(options: FlowEnricherOptions) {
       is_reply: event.isReply,
       interface: interfaceName ? { index: event.ifindex, name: interfaceName } : { index: event.ifindex },
       traffic: { packets_fwd: event.packetsFwd, bytes_fwd: event.bytesFwd, packets_rev: event.packetsRev, bytes_rev: event.bytesRev },
-      Summary: l4Summary(l4),
     };
+    // Hubble prints the policy fields before Summary (field number order).
+    options.namePolicies?.(flow);
+    flow.Summary = l4Summary(l4);
     return { flow, payload: event.payload };
   }
 

@@ -1,10 +1,13 @@
 import type { Flow } from '@tycho/flow';
+import type { DnsRecord } from '@tycho/policy';
 
 export interface FqdnCacheOptions {
   /** Most addresses held; learning one more forgets the least recently learned. */
   maxAddresses?: number;
   /** Epoch milliseconds; injectable for tests. */
   now?: () => number;
+  /** Called after a name was learned (toFQDNs policy depends on the cache). */
+  onLearn?: () => void;
 }
 
 const DEFAULT_MAX_ADDRESSES = 16_384;
@@ -18,10 +21,12 @@ export class FqdnCache {
   private readonly byIp = new Map<string, Map<string, number>>();
   private readonly maxAddresses: number;
   private readonly now: () => number;
+  private readonly onLearn: (() => void) | undefined;
 
   constructor(options: FqdnCacheOptions = {}) {
     this.maxAddresses = options.maxAddresses ?? DEFAULT_MAX_ADDRESSES;
     this.now = options.now ?? Date.now;
+    this.onLearn = options.onLearn;
   }
 
   get size(): number {
@@ -39,6 +44,17 @@ export class FqdnCache {
       const oldest = this.byIp.keys().next().value;
       if (oldest !== undefined) this.byIp.delete(oldest);
     }
+    this.onLearn?.();
+  }
+
+  /** Every live (name, address) pair with its expiry, as the policy resolver takes them. */
+  records(): DnsRecord[] {
+    const nowMs = this.now();
+    const out: DnsRecord[] = [];
+    for (const [ip, names] of this.byIp) {
+      for (const [name, expiresAtMs] of names) if (expiresAtMs > nowMs) out.push({ name, ip, expiresAtMs });
+    }
+    return out;
   }
 
   /** The names of `ip` whose TTL has not run out, sorted; forgets the others. */

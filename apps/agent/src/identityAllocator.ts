@@ -18,7 +18,7 @@ export function securityLabels(namespace: string, podLabels: Record<string, stri
   return [...new Set(labels)].sort();
 }
 
-interface IdentityRecord {
+export interface IdentityRecord {
   identity: number;
   labels: string[];
 }
@@ -40,6 +40,8 @@ export class IdentityAllocator {
   private readonly byLabels = new Map<string, number>();
   private readonly labelsById = new Map<number, string[]>();
   private nextCandidate = MIN_WORKLOAD_IDENTITY;
+  /** by-labels files already read: a binding never changes once published. */
+  private readonly boundFiles = new Map<string, IdentityRecord>();
 
   constructor(readonly dir: string) {
     for (const sub of ['by-id', 'by-labels', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
@@ -81,6 +83,27 @@ export class IdentityAllocator {
     if (bound?.identity !== identity) return undefined;
     this.remember(record.labels.join('\n'), record);
     return record.labels;
+  }
+
+  /**
+   * Every identity any agent has bound (the by-labels files), for policy
+   * resolution: a peer selector must see the identities of other nodes' pods too.
+   */
+  list(): IdentityRecord[] {
+    const out: IdentityRecord[] = [];
+    for (const file of readdirSync(join(this.dir, 'by-labels'))) {
+      if (!file.endsWith('.json')) continue;
+      const known = this.boundFiles.get(file);
+      if (known) {
+        out.push(known);
+        continue;
+      }
+      const record = readRecord(join(this.dir, 'by-labels', file));
+      if (!record) continue;
+      this.boundFiles.set(file, record);
+      out.push(record);
+    }
+    return out.sort((a, b) => a.identity - b.identity);
   }
 
   private claimNumber(labels: string[]): number {

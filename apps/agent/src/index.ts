@@ -8,3 +8,8 @@ export { IdentityAllocator, securityLabels } from './identityAllocator.ts';
 export { IpCache, workloadsOf, type IpCacheEntry } from './ipCache.ts';
 export { observeRequestSchema, parseObserveRequest, type GetFlowsRequest } from './observeRequestSchema.ts';
 export { Observer, type FlowStream, type FlowStreamSink } from './observer.ts';
+export { createRecordingPolicyDatapath, type DirectionMapState, type PolicyDatapath, type PolicyDatapathCall, type RecordingPolicyDatapath } from './policyDatapath.ts';
+export { PolicyResolver, policyDisplayName, withNamespaceLabels, type EndpointPolicyStatus, type PolicyEndpointView, type PolicyResolverOptions, type PolicyResolverStatus } from './policyResolver.ts';
+export { flowPolicyOf, namePoliciesOnFlow, type FlowPolicyContext } from './flowPolicies.ts';
+export { FqdnCache } from './fqdnCache.ts';
+export { ServicesController, type ServicesStatus, type ServiceLbDatapath, type KubeProxyReplacementStatus } from './servicesController.ts';

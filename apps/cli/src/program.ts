@@ -5,6 +5,8 @@ import { runObserve, type ObserveIo } from './observeCommand.ts';
 import { DEFAULT_LAST, OUTPUT_FORMATS, parseCount, type ObserveFlags } from './observeOptions.ts';
 import { createFilterBuilder, EVENT_TYPE_NAMES, type FilterFlag } from './flowFilterFlags.ts';
 import { DEFAULT_API_SERVER, runNodes, runStatus } from './statusCommand.ts';
+import { addPolicyCommand } from './policyCommand.ts';
+import { addServiceCommand } from './serviceCommand.ts';
 
 export interface CliIo extends ObserveIo {
   lab?: () => Promise<LabApi>;
@@ -149,6 +151,9 @@ Examples:
     .action(async (options: { server: string; socketDir: string }) => {
       await runNodes(options, io);
     });
+
+  addPolicyCommand(program, io);
+  addServiceCommand(program, io);
 
   return program;
 }

@@ -189,6 +189,19 @@ export interface TrafficCounters {
   bytes_rev: number;
 }
 
+/**
+ * Hubble's `flow.Policy`: a policy that allowed or denied a flow. `labels`
+ * are Cilium's derived policy labels (`k8s:io.cilium.k8s.policy.name=x`, …),
+ * `revision` the policy revision the decision was made with.
+ */
+export interface FlowPolicy {
+  name: string;
+  namespace?: string;
+  labels?: string[];
+  revision?: number;
+  kind?: string;
+}
+
 export interface Flow {
   time: string;
   uuid: string;
@@ -207,11 +220,19 @@ export interface Flow {
   source_service?: Service;
   destination_service?: Service;
   traffic_direction?: TrafficDirection;
+  /** Only on policy-verdict events (Cilium's PolicyMatch* values). */
+  policy_match_type?: number;
   trace_observation_point?: TraceObservationPoint;
   drop_reason_desc?: string;
   interface?: { index: number; name?: string };
   l7?: Layer7;
   traffic?: TrafficCounters;
+  /** The policies that allowed the flow out of its source (egress) / into its destination (ingress). */
+  egress_allowed_by?: FlowPolicy[];
+  ingress_allowed_by?: FlowPolicy[];
+  /** The policies that denied it: deny rules, or the policies whose selection made the direction default-deny. */
+  egress_denied_by?: FlowPolicy[];
+  ingress_denied_by?: FlowPolicy[];
   Summary?: string;
 }
 

@@ -1,1 +1,2 @@
 export { DirectoryKubeStore, type KubeKind, type KubeStore } from './kubeStore.ts';
+export { type PolicyApplyResult, type PolicyBatch, PolicyCollection, type StoredPolicies } from './policyCollection.ts';

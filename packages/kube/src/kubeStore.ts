@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1Namespace, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
+import { PolicyCollection } from './policyCollection.ts';
 
 /**
  * The cluster state Tycho reads from the Kubernetes API server: pods, nodes
@@ -14,21 +15,28 @@ export interface KubeStore {
   listServices(): V1Service[];
 }
 
-export type KubeKind = 'pods' | 'nodes' | 'services';
+export type KubeKind = 'pods' | 'nodes' | 'services' | 'namespaces';
 
 /**
  * Stand-in for the Kubernetes API server (a test double: there is no API
  * server on the lab machine). Objects live at `<root>/<kind>/<namespace>/<name>.json`
  * (nodes under `<root>/nodes/_/<name>.json`). Writes are atomic renames, so a
- * reader in another process never sees half an object.
+ * reader in another process never sees half an object. Namespaces live under
+ * `<root>/namespaces/_/<name>.json`; network policies are one collection
+ * written all-or-nothing (`policies`, see PolicyCollection).
  */
 export class DirectoryKubeStore implements KubeStore {
-  constructor(readonly root: string) {}
+  /** CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy and NetworkPolicy objects. */
+  readonly policies: PolicyCollection;
 
-  put(kind: KubeKind, object: V1Pod | V1Node | V1Service): void {
+  constructor(readonly root: string) {
+    this.policies = new PolicyCollection(root);
+  }
+
+  put(kind: KubeKind, object: V1Pod | V1Node | V1Service | V1Namespace): void {
     const name = object.metadata?.name;
     if (!name) throw new Error(`kube store: a ${kind} object needs metadata.name`);
-    const dir = join(this.root, kind, object.metadata?.namespace ?? '_');
+    const dir = join(this.root, kind, kind === 'namespaces' ? '_' : (object.metadata?.namespace ?? '_'));
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${name}.json`);
     writeFileSync(`${file}.tmp`, JSON.stringify(object));
@@ -49,6 +57,11 @@ export class DirectoryKubeStore implements KubeStore {
 
   listServices(): V1Service[] {
     return this.list<V1Service>('services');
+  }
+
+  /** Namespace objects written to the store (the lab writes none; pods' namespaces need not be here). */
+  listNamespaces(): V1Namespace[] {
+    return this.list<V1Namespace>('namespaces');
   }
 
   getPod(namespace: string, name: string): V1Pod | undefined {

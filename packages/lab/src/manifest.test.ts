@@ -31,6 +31,26 @@ describe('parseManifest', () => {
     expect(m.services.find((s) => s.metadata?.name === 'echo-b')?.spec?.ports?.[0]?.nodePort).toBe(31414);
   });
 
+  it('keeps every policy kind for the KubeStore, a clusterwide one without a namespace', () => {
+    const m = parseManifest(
+      `apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata: { name: all }
+spec: { endpointSelector: {} }
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: np }
+spec: { podSelector: {} }
+`,
+      'policies.yaml',
+    );
+    expect(m.policies.map((p) => [p.kind, p.metadata.namespace, p.metadata.name, p.file])).toEqual([
+      ['CiliumClusterwideNetworkPolicy', undefined, 'all', 'policies.yaml'],
+      ['NetworkPolicy', 'default', 'np', 'policies.yaml'],
+    ]);
+  });
+
   it('defaults the namespace to default and replicas to 1', () => {
     const m = parseManifest(deployment('        - { name: c, image: nginx }'), 'web.yaml');
     expect(m.workloads[0]).toMatchObject({ kind: 'Deployment', namespace: 'default', name: 'web', replicas: 1 });

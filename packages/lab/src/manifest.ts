@@ -25,11 +25,12 @@ export interface Workload {
   readonly object: V1Deployment | V1DaemonSet | V1Pod;
 }
 
-/** A policy object kept as read; enforcing policies is the agent's business. */
+/** A policy object kept as read; the lab applies it to the KubeStore's policies, the agents enforce it. */
 export interface PolicyObject {
   readonly apiVersion: string;
-  readonly kind: 'CiliumNetworkPolicy' | 'NetworkPolicy';
-  readonly metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  readonly kind: 'CiliumNetworkPolicy' | 'CiliumClusterwideNetworkPolicy' | 'NetworkPolicy';
+  /** No namespace for a CiliumClusterwideNetworkPolicy. */
+  readonly metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   readonly spec?: unknown;
   readonly file: string;
 }
@@ -168,6 +169,7 @@ const schemas = {
     }),
   }),
   CiliumNetworkPolicy: z.looseObject({ metadata }),
+  CiliumClusterwideNetworkPolicy: z.looseObject({ metadata }),
   NetworkPolicy: z.looseObject({ metadata }),
 } as const;
 
@@ -235,7 +237,8 @@ function addObject(out: LabManifests, raw: RawObject, file: string, docRef: stri
     out.ignored.push({ file, kind, name: rawName ?? '' });
     return;
   }
-  const namespace = kind === 'Namespace' ? undefined : typeof raw.metadata?.namespace === 'string' ? raw.metadata.namespace : 'default';
+  const clusterScoped = kind === 'Namespace' || kind === 'CiliumClusterwideNetworkPolicy';
+  const namespace = clusterScoped ? undefined : typeof raw.metadata?.namespace === 'string' ? raw.metadata.namespace : 'default';
   const objectRef = `${kind} ${namespace ? `${namespace}/` : ''}${rawName ?? `(unnamed, ${docRef})`}`;
   const result = schemas[kind].safeParse(raw);
   if (!result.success) {
@@ -253,6 +256,7 @@ function addObject(out: LabManifests, raw: RawObject, file: string, docRef: stri
       out.services.push(raw as V1Service);
       return;
     case 'CiliumNetworkPolicy':
+    case 'CiliumClusterwideNetworkPolicy':
     case 'NetworkPolicy':
       out.policies.push({ ...(raw as Omit<PolicyObject, 'file' | 'kind'>), kind, file });
       return;

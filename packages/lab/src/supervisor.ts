@@ -13,7 +13,7 @@ import { removeLabResources } from './cleanup.ts';
 import { buildDnsRecords, searchDomains } from './dnsRecords.ts';
 import { podObject, nodeObject, type PodRecord } from './kubeObjects.ts';
 import { matchesLabelMap } from './labelSelector.ts';
-import { loadManifests, type LabManifests, type Workload } from './manifest.ts';
+import { loadManifests, type LabManifests, type PolicyObject, type Workload } from './manifest.ts';
 import { LAB_NODES, labNode, type LabNode } from './nodes.ts';
 import {
   agentSocket,
@@ -30,7 +30,7 @@ import {
 import { placePods, podKey, type PendingPod } from './placement.ts';
 import { nameSuffix, podNetnsName, podTemplateHash, replicaSetName } from './podNames.ts';
 import { containerSpecFor, createSandbox, removeSandbox, startContainer, type PodSandbox } from './podRuntime.ts';
-import { allocateServiceAddresses } from './serviceAddresses.ts';
+import { allocateLabServices, clusterDnsAddress, labServiceDnsRecords } from './labServices.ts';
 import { writeLabState, type LabState } from './state.ts';
 import { inNetns } from './systemCommand.ts';
 import { buildTopology } from './topology.ts';
@@ -134,6 +134,16 @@ export class LabSupervisor {
     this.opts.log(`[lab] ${line}`);
   }
 
+  /** The manifests' policies into the KubeStore, as `tycho policy apply` would: all or none (a PolicyError names file, object, path). */
+  private applyPolicies(policies: readonly PolicyObject[]): void {
+    if (policies.length === 0) return;
+    const files = [...new Set(policies.map((policy) => policy.file))];
+    const result = this.store.policies.apply(
+      files.map((file) => ({ file, objects: policies.filter((policy) => policy.file === file).map(({ file: _file, ...object }) => object) })),
+    );
+    this.log(`applied ${result.results.length} network ${result.results.length === 1 ? 'policy' : 'policies'} (policy revision ${result.revision})`);
+  }
+
   /** Builds and starts the lab; on failure removes everything it made and rethrows. */
   async start(): Promise<void> {
     try {
@@ -163,8 +173,13 @@ export class LabSupervisor {
       ensureCgroup(join(CGROUP_ROOT, node.name));
       this.store.put('nodes', nodeObject(node, this.startedAt));
     }
-    this.services = allocateServiceAddresses(manifests.services);
+    this.services = allocateLabServices(manifests.services);
+    // kubelet's clusterDNS: pods ask the kube-dns ClusterIP, which the socket
+    // load-balancer (bpf_sock.c on the node's cgroup) sends to a DNS pod.
+    const clusterDns = clusterDnsAddress(this.services);
+    this.nameservers = clusterDns ? [clusterDns] : [];
     for (const service of this.services) this.store.put('services', service);
+    this.applyPolicies(manifests.policies);
     this.startWorld();
 
     this.log(`starting agents on ${LAB_NODES.map((n) => n.name).join(', ')}`);
@@ -196,7 +211,6 @@ export class LabSupervisor {
       });
       this.putPod(pod);
     });
-    this.nameservers = this.clusterDnsPods().flatMap((p) => (p.sandbox ? [p.sandbox.ip] : []));
     this.writeDnsRecords();
 
     const dnsFirst = [...this.pods].sort((a, b) => Number(this.isClusterDns(b)) - Number(this.isClusterDns(a)));
@@ -248,15 +262,9 @@ export class LabSupervisor {
     return pod.namespace === CLUSTER_DNS_SERVICE.namespace && matchesLabelMap(service?.spec?.selector, pod.labels);
   }
 
-  private clusterDnsPods(): LabPod[] {
-    return this.pods.filter((p) => this.isClusterDns(p));
-  }
-
   private runContainer(pod: LabPod, run: ContainerRun): void {
     const sandbox = pod.sandbox;
     if (!sandbox || this.stopping) return;
-    // Until service load-balancing lands, pods ask the cluster DNS pods directly
-    // (kubelet would point them at the kube-dns ClusterIP).
     const spec = containerSpecFor(sandbox, run.container, run.workload, {
       nameservers: this.nameservers,
       searchDomains: searchDomains(pod.namespace),
@@ -318,11 +326,21 @@ export class LabSupervisor {
     );
   }
 
+  /** Service names as @tycho/services answers them, from the pods and nodes in the store; none if the model cannot be built (logged). */
+  private serviceDnsRecords(): Record<string, string[]> {
+    try {
+      return labServiceDnsRecords({ services: this.services, pods: this.store.listPods(), nodes: this.store.listNodes() });
+    } catch (err) {
+      this.log(`cannot build the service DNS records: ${(err as Error).message}`);
+      return {};
+    }
+  }
+
   private writeDnsRecords(): void {
     if (this.stopping) return;
     const records = buildDnsRecords({
       pods: this.pods.map((p) => ({ namespace: p.namespace, name: p.name, labels: p.labels, ip: p.sandbox?.ip, ready: podReady(p) })),
-      services: this.services,
+      serviceRecords: this.serviceDnsRecords(),
       world: WORLD_HOSTS,
     });
     mkdirSync(dirname(DNS_RECORDS_FILE), { recursive: true });

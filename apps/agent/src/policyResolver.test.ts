@@ -1,0 +1,188 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type DnsRecord, decide, type Identity, type Policy, parsePolicyText, worldIdentityOf } from '@tycho/policy';
+import { createRecordingPolicyDatapath, type RecordingPolicyDatapath } from './policyDatapath.ts';
+import { type PolicyEndpointView, PolicyResolver } from './policyResolver.ts';
+
+const ALLOWED_CNP = `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: { name: pod-to-a-allowed-cnp, namespace: default }
+spec:
+  endpointSelector: { matchLabels: { name: pod-to-a-allowed-cnp } }
+  egress:
+    - toEndpoints: [{ matchLabels: { name: echo-a } }]
+      toPorts: [{ ports: [{ port: "8080", protocol: TCP }] }]
+`;
+const FQDN_CNP = `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: { name: fqdn, namespace: default }
+spec:
+  endpointSelector: { matchLabels: { name: pod-to-a-allowed-cnp } }
+  egress:
+    - toFQDNs: [{ matchPattern: "*.google.com" }]
+`;
+const FROM_TEAM_A = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: from-team-a, namespace: default }
+spec:
+  podSelector: { matchLabels: { name: echo-a } }
+  ingress:
+    - from: [{ namespaceSelector: { matchLabels: { team: a } } }]
+`;
+
+const ECHO_A: Identity = { id: 300, labels: ['k8s:io.kubernetes.pod.namespace=default', 'k8s:name=echo-a'] };
+const CLIENT: Identity = { id: 302, labels: ['k8s:io.kubernetes.pod.namespace=default', 'k8s:name=pod-to-a-allowed-cnp'] };
+const TEAM_A_POD: Identity = { id: 310, labels: ['k8s:io.kubernetes.pod.namespace=team-a', 'k8s:name=x'] };
+
+const endpoint = (id: number, identity: Identity, podName: string): PolicyEndpointView => ({ id, identity: identity.id, labels: identity.labels, namespace: 'default', podName });
+
+interface Inputs {
+  policies: Policy[];
+  revision: number;
+  endpoints: PolicyEndpointView[];
+  namespaces: Map<string, Record<string, string>>;
+  records: DnsRecord[];
+  /** When set, reading the policies fails with this message. */
+  readError?: string;
+}
+
+let resolver: PolicyResolver | undefined;
+afterEach(() => {
+  resolver?.close();
+  resolver = undefined;
+  vi.useRealTimers();
+});
+
+function setup(initial: Partial<Inputs> = {}): { inputs: Inputs; recording: RecordingPolicyDatapath; resolver: PolicyResolver } {
+  const inputs: Inputs = { policies: [], revision: 0, endpoints: [endpoint(7, CLIENT, 'client'), endpoint(8, ECHO_A, 'echo-a')], namespaces: new Map(), records: [], ...initial };
+  const recording = createRecordingPolicyDatapath();
+  resolver = new PolicyResolver({
+    readPolicies: () => {
+      if (inputs.readError) throw new Error(inputs.readError);
+      return { revision: inputs.revision, policies: inputs.policies };
+    },
+    namespaceLabels: () => inputs.namespaces,
+    identities: () => [ECHO_A, CLIENT, TEAM_A_POD],
+    endpoints: () => inputs.endpoints,
+    dnsRecords: () => inputs.records,
+    datapath: recording.datapath,
+  });
+  return { inputs, recording, resolver };
+}
+
+describe('PolicyResolver', () => {
+  it('resolves again when the policies change and hands the datapath only the directions that changed', () => {
+    const { inputs, recording, resolver } = setup();
+    resolver.resolve();
+    expect(recording.calls.map((call) => call.op === 'setEndpointPolicy' && `${call.endpointId} ${call.direction} ${call.state.enforced}`)).toEqual([
+      '7 ingress false',
+      '7 egress false',
+      '8 ingress false',
+      '8 egress false',
+    ]);
+    recording.calls.length = 0;
+
+    inputs.policies = parsePolicyText(ALLOWED_CNP);
+    inputs.revision = 1;
+    resolver.resolve();
+    expect(recording.calls).toHaveLength(1);
+    const [call] = recording.calls;
+    expect(call).toMatchObject({ op: 'setEndpointPolicy', endpointId: 7, direction: 'egress', state: { enforced: true, needsLookup: true } });
+    expect(call?.op === 'setEndpointPolicy' && call.state.keys.map((key) => [key.identity, key.protocol, key.port, key.prefixLen, key.deny])).toEqual([[300, 6, 8080, 24, false]]);
+    expect(resolver.revision).toBe(1);
+    expect(decide(resolver.policyOf(7)!, 'egress', ECHO_A.id, 8080, 6).verdict).toBe('allowed');
+
+    resolver.resolve();
+    expect(recording.calls).toHaveLength(1);
+  });
+
+  it('removes the state of an endpoint that went away', () => {
+    const { inputs, recording, resolver } = setup();
+    resolver.resolve();
+    inputs.endpoints = inputs.endpoints.filter((view) => view.id !== 8);
+    resolver.resolve();
+    expect(recording.calls.at(-1)).toEqual({ op: 'removeEndpoint', endpointId: 8 });
+    expect(resolver.policyOf(8)).toBeUndefined();
+  });
+
+  it("adds namespaces' labels to identities, so a NetworkPolicy namespaceSelector selects their pods", () => {
+    const { inputs, resolver } = setup({ policies: parsePolicyText(FROM_TEAM_A) });
+    resolver.resolve();
+    expect(decide(resolver.policyOf(8)!, 'ingress', TEAM_A_POD.id, 80, 6).verdict).toBe('denied');
+    inputs.namespaces = new Map([['team-a', { team: 'a' }]]);
+    resolver.resolve();
+    expect(decide(resolver.policyOf(8)!, 'ingress', TEAM_A_POD.id, 80, 6)).toEqual({
+      verdict: 'allowed',
+      policies: [{ kind: 'NetworkPolicy', namespace: 'default', name: 'from-team-a' }],
+    });
+  });
+
+  it('keeps the last good policies when the store cannot be read, and says why in its status', () => {
+    const { inputs, resolver } = setup({ policies: parsePolicyText(ALLOWED_CNP), revision: 4 });
+    resolver.resolve();
+    inputs.readError = 'policies.json is not JSON';
+    inputs.revision = 5;
+    resolver.resolve();
+    expect(resolver.revision).toBe(4);
+    expect(resolver.status()).toMatchObject({ revision: 4, error: 'policies.json is not JSON', policies: [{ name: 'pod-to-a-allowed-cnp' }] });
+    expect(resolver.policyOf(7)?.egress.enforced).toBe(true);
+  });
+
+  it('resolves again by itself when a DNS answer a toFQDNs rule uses runs out', () => {
+    vi.useFakeTimers({ now: Date.UTC(2024, 0, 1) });
+    const records = [{ name: 'www.google.com', ip: '198.51.100.14', expiresAtMs: Date.now() + 30_000 }];
+    const { recording, resolver } = setup({ policies: parsePolicyText(FQDN_CNP), records });
+    resolver.resolve();
+    const [googleIdentity] = resolver.cidrIdentities();
+    expect(googleIdentity?.labels).toEqual(['cidr:198.51.100.14/32', 'reserved:world']);
+    expect(recording.cidrIdentities.size).toBe(1);
+    const identityOfGoogle = () => worldIdentityOf('198.51.100.14', resolver.cidrIdentities());
+    expect(decide(resolver.policyOf(7)!, 'egress', identityOfGoogle(), 443, 6).verdict).toBe('allowed');
+    expect(resolver.status().next_dns_expiry).toBe('2024-01-01T00:00:30.000Z');
+
+    const before = resolver.resolutionCount;
+    vi.advanceTimersByTime(30_000);
+    expect(resolver.resolutionCount).toBe(before + 1);
+    expect(recording.calls.at(-1)).toMatchObject({ op: 'setEndpointPolicy', endpointId: 7, direction: 'egress' });
+    expect(recording.cidrIdentities.size).toBe(0);
+    expect(decide(resolver.policyOf(7)!, 'egress', identityOfGoogle(), 443, 6).verdict).toBe('denied');
+    expect(resolver.status().next_dns_expiry).toBeUndefined();
+  });
+
+  it('sends again at the next resolution what the datapath failed to apply', () => {
+    const { inputs, recording, resolver } = setup();
+    resolver.resolve();
+    const setEndpointPolicy = recording.datapath.setEndpointPolicy;
+    recording.datapath.setEndpointPolicy = () => {
+      throw new Error('map full');
+    };
+    inputs.policies = parsePolicyText(ALLOWED_CNP);
+    resolver.resolve();
+    expect(recording.endpoints.get(7)?.egress?.enforced).toBe(false);
+    recording.datapath.setEndpointPolicy = setEndpointPolicy;
+    resolver.resolve();
+    expect(recording.endpoints.get(7)?.egress?.enforced).toBe(true);
+  });
+
+  it('shows per endpoint what is in force', () => {
+    const { resolver } = setup({ policies: parsePolicyText(ALLOWED_CNP), revision: 2 });
+    resolver.resolve();
+    expect(resolver.status()).toEqual({
+      revision: 2,
+      policies: [{ kind: 'CiliumNetworkPolicy', namespace: 'default', name: 'pod-to-a-allowed-cnp' }],
+      endpoints: [
+        {
+          id: 7, namespace: 'default', pod_name: 'client', identity: 302,
+          selected_by: ['CiliumNetworkPolicy default/pod-to-a-allowed-cnp'],
+          ingress: { enforced: false, enforced_by: [], rules: 0 },
+          egress: { enforced: true, enforced_by: ['CiliumNetworkPolicy default/pod-to-a-allowed-cnp'], rules: 1 },
+        },
+        {
+          id: 8, namespace: 'default', pod_name: 'echo-a', identity: 300, selected_by: [],
+          ingress: { enforced: false, enforced_by: [], rules: 0 },
+          egress: { enforced: false, enforced_by: [], rules: 0 },
+        },
+      ],
+      cidr_identities: 0,
+    });
+  });
+});
