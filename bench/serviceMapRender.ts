@@ -10,16 +10,20 @@ import { getJson, startApiProcess, waitUntil, type ApiProcess } from './apiProce
 import { mapFlows, nodeName, type SyntheticMapShape } from './syntheticFlows.ts';
 import { startSyntheticAgents } from './syntheticAgents.ts';
 
-const LARGE: SyntheticMapShape = { cards: 2_000, links: 10_000, namespaces: 20, nodes: 2 };
-const SMALL: SyntheticMapShape = { cards: 20, links: 100, namespaces: 2, nodes: 2 };
+export const LARGE: SyntheticMapShape = { cards: 2_000, links: 10_000, namespaces: 20, nodes: 2 };
+export const SMALL: SyntheticMapShape = { cards: 20, links: 100, namespaces: 2, nodes: 2 };
 const ROUNDS = 5;
 const API_CPU = 1;
 /** Observer ring per agent: holds a node's share of the map's flows while the API reads them. */
 const AGENT_RING_CAPACITY = 16_383;
 const VIEWPORT = { width: 1440, height: 900 };
 const RENDER_TIMEOUT_MS = 60_000;
+/** d3-zoom ends a wheel gesture 150 ms after its last step: the map is not settled before. */
+const SETTLE_AFTER_INPUT_MS = 250;
+/** How long the map may take to settle after a stretch of input (its last redraw, the cards shown again). */
+const SETTLE_TIMEOUT_MS = 10_000;
 const GOALS = { firstRenderMs: 1_500, frameMs: 20 };
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -51,6 +55,8 @@ interface PageProbe {
   domCompleteMs?: number;
   firstRenderMs?: number;
   recording: boolean;
+  /** Set when the input of a stretch is over: recording stops at the first frame the map has settled. */
+  stopWhenSettled: boolean;
   /** Frame start times while recording, one list per recorded stretch of input. */
   frameTimes: number[][];
   /** Long animation frames (> 50 ms): start, duration, and when rendering and style/layout began. */
@@ -60,16 +66,23 @@ interface PageProbe {
 /**
  * Runs in the page before the app (plain JavaScript: the page is not part of
  * this TypeScript program): a requestAnimationFrame loop that notes when the
- * DOM first holds every card and link, then when the frame after that has
- * painted (a task queued from the next frame's callback runs after its
- * rendering), and, while `recording`, every frame's start time (a new list
- * each time recording starts). It also
- * keeps the long animation frames Chromium reports, which say where a slow
- * frame spent its time (script, rAF callbacks, style and layout).
+ * map is first complete (the DOM holds every card and link, and the link
+ * canvas shows a drawing of every link, and of every card while the map is
+ * zoomed out far enough for the canvas to draw the cards), then when the
+ * frame after that has painted (a task queued from the next frame's callback
+ * runs after its rendering), and, while `recording`, every frame's start
+ * time (a new list each time recording starts). Recording stops at the first
+ * frame after the input in which the map has settled: at least
+ * SETTLE_AFTER_INPUT_MS after the last input event, the canvas holds a
+ * drawing made for the current view (no CSS transform moves an older one),
+ * so the redraw and the card changes at a gesture's end are counted as
+ * frames of the gesture. It also keeps the long animation frames Chromium
+ * reports, which say where a slow frame spent its time (script, rAF
+ * callbacks, style and layout).
  */
 function pageProbe(expected: { cards: number; links: number }): string {
   return `(() => {
-  const probe = { recording: false, frameTimes: [], longFrames: [] };
+  const probe = { recording: false, stopWhenSettled: false, frameTimes: [], longFrames: [] };
   window.__tychoBench = probe;
   new PerformanceObserver((list) => {
     for (const f of list.getEntries()) {
@@ -77,15 +90,31 @@ function pageProbe(expected: { cards: number; links: number }): string {
     }
   }).observe({ type: 'long-animation-frame', buffered: true });
   const cards = document.getElementsByClassName('card');
+  const complete = () => {
+    const links = document.querySelector('ul[aria-label="Links"]');
+    const canvas = document.querySelector('canvas.map-links');
+    const world = document.querySelector('.map-world');
+    if (cards.length !== ${expected.cards} || !links || links.childElementCount !== ${expected.links} || !canvas || !world) return false;
+    if (canvas.dataset.paintedLinks !== '${expected.links}') return false;
+    return !world.classList.contains('far') || canvas.dataset.paintedCards === '${expected.cards}';
+  };
+  let lastInput = 0;
+  for (const type of ['wheel', 'pointerdown', 'pointermove', 'pointerup']) {
+    addEventListener(type, () => (lastInput = performance.now()), { capture: true, passive: true });
+  }
+  const settled = (time) => {
+    const canvas = document.querySelector('canvas.map-links');
+    return time - lastInput > ${SETTLE_AFTER_INPUT_MS} && canvas !== null && canvas.style.transform === '';
+  };
   const onFrame = (time) => {
-    if (probe.domCompleteMs === undefined) {
-      const links = document.querySelector('ul[aria-label="Links"]');
-      if (cards.length === ${expected.cards} && links && links.childElementCount === ${expected.links}) {
-        probe.domCompleteMs = performance.now();
-        requestAnimationFrame(() => setTimeout(() => (probe.firstRenderMs = performance.now()), 0));
-      }
+    if (probe.domCompleteMs === undefined && complete()) {
+      probe.domCompleteMs = performance.now();
+      requestAnimationFrame(() => setTimeout(() => (probe.firstRenderMs = performance.now()), 0));
     }
-    if (probe.recording) probe.frameTimes[probe.frameTimes.length - 1].push(time);
+    if (probe.recording) {
+      probe.frameTimes[probe.frameTimes.length - 1].push(time);
+      if (probe.stopWhenSettled && settled(time)) probe.recording = probe.stopWhenSettled = false;
+    }
     requestAnimationFrame(onFrame);
   };
   requestAnimationFrame(onFrame);
@@ -121,14 +150,16 @@ async function backgroundPoint(page: Page): Promise<{ x: number; y: number }> {
 }
 
 /**
- * Frame times are recorded only while input is being sent: finding a point
- * to drag from (a hit test of up to 81 points) happens between the
- * recorded stretches, so its forced layout is not counted as a frame.
+ * Frame times are recorded while input is being sent and until the map has
+ * settled after it (see pageProbe): finding a point to drag from (a hit test
+ * of up to 81 points) happens between the recorded stretches, so its forced
+ * layout is not counted as a frame.
  */
 async function recorded(page: Page, input: () => Promise<void>): Promise<void> {
   await page.evaluate('(window.__tychoBench.frameTimes.push([]), window.__tychoBench.recording = true)');
   await input();
-  await page.evaluate('window.__tychoBench.recording = false');
+  await page.evaluate('window.__tychoBench.stopWhenSettled = true');
+  await page.waitForFunction('!window.__tychoBench.recording', undefined, { timeout: SETTLE_TIMEOUT_MS, polling: 50 });
 }
 
 /** The scripted interaction: zoom in with the wheel, pan by dragging four ways, zoom back out. */
@@ -160,7 +191,12 @@ async function panAndZoom(page: Page): Promise<void> {
   });
 }
 
-async function measureRound(browser: Browser, url: string, shape: SyntheticMapShape, log: (message: string) => void): Promise<RoundFigures> {
+/**
+ * One round: a fresh context, the first render, then the pan and zoom.
+ * Exported for ad-hoc investigations, which may ask for a Chromium
+ * performance trace of the pan and zoom (`tracePath`).
+ */
+export async function measureRound(browser: Browser, url: string, shape: SyntheticMapShape, log: (message: string) => void, tracePath?: string): Promise<RoundFigures> {
   const context = await browser.newContext({ viewport: VIEWPORT });
   try {
     const page = await context.newPage();
@@ -174,7 +210,9 @@ async function measureRound(browser: Browser, url: string, shape: SyntheticMapSh
     // Let the first stream batches and the fit settle before the interaction.
     await page.waitForTimeout(500);
     const panZoomStart = await page.evaluate<number>('performance.now()');
+    if (tracePath) await browser.startTracing(page, { path: tracePath, screenshots: false, categories: TRACE_CATEGORIES });
     await panAndZoom(page);
+    if (tracePath) await browser.stopTracing();
     const probe = await page.evaluate<PageProbe>('window.__tychoBench');
     const deltas = probe.frameTimes.flatMap((times) => times.slice(1).map((time, i) => time - times[i]!));
     if (deltas.length < 10) throw new Error(`only ${deltas.length} frames during the pan and zoom`);
@@ -206,8 +244,11 @@ async function measureRound(browser: Browser, url: string, shape: SyntheticMapSh
   }
 }
 
+/** Chromium trace categories for an ad-hoc look at where frames go (main thread, compositor, raster, workers). */
+const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', 'blink', 'cc', 'gpu', 'viz', 'v8.execute', 'disabled-by-default-devtools.timeline.stack', 'benchmark', 'input', 'latencyInfo'];
+
 /** Agents and an API holding a map of `shape`; resolves when the API's service map has every card and link. */
-async function startMapCluster(shape: SyntheticMapShape, label: string, log: (message: string) => void, defer: (undo: () => void | Promise<void>) => void): Promise<ApiProcess> {
+export async function startMapCluster(shape: SyntheticMapShape, label: string, log: (message: string) => void, defer: (undo: () => void | Promise<void>) => void): Promise<ApiProcess> {
   const nodes = Array.from({ length: shape.nodes }, (_, i) => nodeName(i));
   const cluster = await startSyntheticAgents(nodes, AGENT_RING_CAPACITY);
   defer(() => cluster.close());

@@ -56,3 +56,24 @@ test('clicking echo-a narrows the flows table to echo-a, and a reload restores t
   expect(await involvesEchoA()).toBeGreaterThan(0);
   await keepScreenshot(page, testInfo, 'echo-a-selected-after-reload');
 });
+
+test.describe('in a 1280×720 window', () => {
+  test.use({ viewport: { width: 1280, height: 720 } });
+
+  test('"All namespaces" fits the map so that the card titles are legible HTML text', async ({ page }, testInfo) => {
+    await page.goto('/');
+    await expect(page.getByTestId('namespace-selector')).toHaveValue('all');
+    const title = card(page, 'default/echo-a').getByTestId('card-title');
+    await expect(title).toBeVisible();
+    await expect(title).toBeInViewport();
+    // Zoomed out past FAR_ZOOM the HTML cards turn transparent and the canvas draws them: the fit must stay above it.
+    await expect(page.locator('.map-world')).not.toHaveClass(/\bfar\b/);
+    // The title's font size on screen: its CSS size (14 px) times the scale of the map's transform.
+    await expect(title).toHaveCSS('font-size', '14px');
+    const mapScale = async () => Number(/scale\(([^)]+)\)/.exec((await page.locator('.map-world').getAttribute('style')) ?? '')?.[1]);
+    await expect.poll(async () => 14 * (await mapScale())).toBeGreaterThanOrEqual(8);
+    for (const id of ['default/pod-to-a', 'default/echo-b']) await expect(card(page, id).getByTestId('card-title')).toBeInViewport();
+    await expect(page.getByRole('button', { name: 'card kube-dns in kube-system' }).getByTestId('card-title')).toBeInViewport();
+    await keepScreenshot(page, testInfo, 'all-namespaces-fit-1280x720');
+  });
+});

@@ -2,7 +2,6 @@ import {
   describeAgent,
   fetchAgentStatus,
   findAgentSockets,
-  observeAgent,
   AgentRefusal,
   unixAgent,
   type AgentAddress,
@@ -10,7 +9,6 @@ import {
 } from '@tycho/agent/client';
 import {
   DEFAULT_RING_CAPACITY,
-  epochNsFromTimestamp,
   FlowRing,
   mergeTimeOrdered,
   type Flow,
@@ -19,7 +17,9 @@ import {
   type ObserverStatus,
   type TimeOrderedSource,
 } from '@tycho/flow';
+import { observeAgentItems, type ObservedItem } from './agentObserveStream.ts';
 import { FlowRate } from './flowRate.ts';
+import { TimestampParser } from './timestampParser.ts';
 
 export type NodeState = 'CONNECTED' | 'UNAVAILABLE' | 'ERROR';
 
@@ -72,8 +72,26 @@ export interface AgentRelayOptions {
 }
 
 interface HeldResponse {
-  response: GetFlowsResponse;
   timeNs: bigint;
+  /**
+   * The response; for a flow held as its text, made from the text when a query
+   * first reads it (see `heldResponse`).
+   */
+  response: GetFlowsResponse | undefined;
+  /** The flow's JSON text as the agent sent it, when the message allowed cutting it out. */
+  flowJson: string | undefined;
+  nodeName: string;
+  time: string;
+}
+
+/**
+ * The response of a held entry. Flows that came with their text are held as
+ * that text, not as the parsed flow: the listeners have had the flow object,
+ * and holding thousands of flow objects per node makes every young-generation
+ * collection copy them. A query parses the few it reads, once.
+ */
+function heldResponse(held: HeldResponse): GetFlowsResponse {
+  return (held.response ??= { flow: JSON.parse(held.flowJson!) as Flow, node_name: held.nodeName, time: held.time });
 }
 
 interface RelayNode {
@@ -89,13 +107,18 @@ interface RelayNode {
   newest: { time: string; timeNs: bigint } | undefined;
   /** Responses held at or after the resume point, so the replay does not add them twice. */
   replayed: Set<string>;
+  /** Parses this node's flow times, which come in order. */
+  readonly times: TimestampParser;
   /** Time of the last response written, and the last position written older than the one before it. */
   lastTimeNs: bigint | undefined;
   lastInversion: number;
 }
 
-/** Called with each flow as it arrives, and its time in epoch nanoseconds. */
-type FlowListener = (flow: Flow, timeNs: bigint) => void;
+/**
+ * Called with each flow as it arrives, its time in epoch nanoseconds, and its
+ * JSON text as the agent sent it (undefined when not known: serialise the flow).
+ */
+type FlowListener = (flow: Flow, timeNs: bigint, flowJson: string | undefined) => void;
 
 const DEFAULT_RESCAN_MS = 2000;
 const DEFAULT_STATUS_POLL_MS = 2000;
@@ -237,6 +260,7 @@ export class AgentRelay {
       retryTimer: undefined,
       newest: undefined,
       replayed: new Set(),
+      times: new TimestampParser(),
       lastTimeNs: undefined,
       lastInversion: -1,
     };
@@ -249,13 +273,13 @@ export class AgentRelay {
     if (this.stopped) return;
     const request: ObserveRequest = node.newest ? { follow: true, since: node.newest.time } : { follow: true, number: node.held.maxFlows };
     node.replayed = node.newest ? this.heldSince(node, node.newest.timeNs) : new Set();
-    const stream = observeAgent(node.address, request, {
+    const stream = observeAgentItems(node.address, request, {
       onOpen: () => {
         node.failures = 0;
         this.setState(node, 'CONNECTED', undefined);
         void this.refreshStatus(node);
       },
-      onResponse: (response) => this.receive(node, response),
+      onItem: (item) => this.receive(node, item),
     });
     node.stream = stream;
     stream.done.then(
@@ -285,22 +309,23 @@ export class AgentRelay {
     for (let position = node.held.writePosition - 1; position >= node.held.oldestPosition; position--) {
       const held = node.held.read(position)?.entry;
       if (!held || held.timeNs < sinceNs) break;
-      keys.add(responseKey(held.response));
+      keys.add(responseKey(heldResponse(held)));
     }
     return keys;
   }
 
-  private receive(node: RelayNode, response: GetFlowsResponse): void {
+  private receive(node: RelayNode, { response, flowJson }: ObservedItem): void {
     if (node.replayed.size > 0 && node.replayed.has(responseKey(response))) return;
-    const timeNs = epochNsFromTimestamp(response.flow?.time ?? response.time) ?? BigInt(this.now()) * 1_000_000n;
+    const time = response.flow?.time ?? response.time;
+    const timeNs = node.times.epochNs(time) ?? BigInt(this.now()) * 1_000_000n;
     if (node.lastTimeNs !== undefined && timeNs < node.lastTimeNs) node.lastInversion = node.held.writePosition;
     node.lastTimeNs = timeNs;
-    node.held.write({ response, timeNs });
-    if (!node.newest || timeNs > node.newest.timeNs) node.newest = { time: response.flow?.time ?? response.time, timeNs };
+    node.held.write({ timeNs, response: flowJson === undefined ? response : undefined, flowJson, nodeName: response.node_name, time: response.time });
+    if (!node.newest || timeNs > node.newest.timeNs) node.newest = { time, timeNs };
     const flow = response.flow;
     if (!flow) return;
     this.rate.add(Number(timeNs / 1_000_000n));
-    for (const listener of this.listeners) listener(flow, timeNs);
+    for (const listener of this.listeners) listener(flow, timeNs, flowJson);
   }
 
   private pollStatus(): void {
@@ -329,7 +354,7 @@ function heldSource(node: RelayNode): TimeOrderedSource<GetFlowsResponse> {
     return {
       length,
       timeNs: (index) => ring.read(oldest + index)!.entry!.timeNs,
-      entry: (index) => ring.read(oldest + index)!.entry!.response,
+      entry: (index) => heldResponse(ring.read(oldest + index)!.entry!),
     };
   }
   const entries: HeldResponse[] = [];
@@ -338,7 +363,7 @@ function heldSource(node: RelayNode): TimeOrderedSource<GetFlowsResponse> {
     if (held) entries.push(held);
   }
   entries.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
-  return { length: entries.length, timeNs: (index) => entries[index]!.timeNs, entry: (index) => entries[index]!.response };
+  return { length: entries.length, timeNs: (index) => entries[index]!.timeNs, entry: (index) => heldResponse(entries[index]!) };
 }
 
 function sum(values: number[]): number {

@@ -4,6 +4,7 @@ import type { AgentAddress } from '@tycho/agent/client';
 import type { KubeStore } from '@tycho/kube';
 import { AgentRelay, type AgentRelayOptions } from './agentRelay.ts';
 import { createApp } from './app.ts';
+import { MetricsTimeline } from './metricsTimeline.ts';
 import { NamespaceCatalog } from './namespaceCatalog.ts';
 import { ServiceMapService } from './serviceMapService.ts';
 import { createStreamHub, type StreamHubOptions } from './streamHub.ts';
@@ -36,9 +37,11 @@ export async function startTychoApi(options: TychoApiOptions) {
   });
   const namespaces = new NamespaceCatalog(options.kube);
   relay.onFlow((flow) => namespaces.add(flow));
+  const metrics = new MetricsTimeline();
+  relay.onFlow((flow, timeNs) => metrics.add(flow, Number(timeNs / 1_000_000n)));
   const serviceMaps = new ServiceMapService(relay);
   const hub = createStreamHub({ relay, serviceMaps, ...options.stream, log });
-  const app = createApp({ relay, serviceMaps, namespaces, webDir: options.webDir, log });
+  const app = createApp({ relay, serviceMaps, namespaces, metrics, webDir: options.webDir, log, ...(options.kube ? { kube: options.kube } : {}) });
   const server: Server = createServer(app);
   server.on('upgrade', (req, socket, head) => {
     if (!hub.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

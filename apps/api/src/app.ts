@@ -1,16 +1,23 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { KubeStore } from '@tycho/kube';
 import { compileFilters } from '@tycho/filters';
 import type { AgentRelay } from './agentRelay.ts';
 import { parseFlowsQuery, parseServiceMapQuery } from './flowQuery.ts';
+import { parseMetricsQuery } from './metricsQuery.ts';
+import type { MetricsTimeline } from './metricsTimeline.ts';
 import type { NamespaceCatalog } from './namespaceCatalog.ts';
+import { policiesRouter } from './policiesApi.ts';
 import type { ServiceMapService } from './serviceMapService.ts';
 
 export interface AppOptions {
   relay: AgentRelay;
   serviceMaps: ServiceMapService;
   namespaces: NamespaceCatalog;
+  metrics: MetricsTimeline;
+  /** The KubeStore, for GET /api/v1/policies. */
+  kube?: KubeStore;
   /** The built web app (apps/web/dist); served with index.html for every other path. */
   webDir: string;
   now?: () => number;
@@ -25,7 +32,7 @@ export const WEB_BUILD_HINT = 'build it with `npm run build -w @tycho/web` (it w
  * parameter is a 400 `{error: "<param>: <what is wrong>"}`.
  */
 export function createApp(options: AppOptions): express.Express {
-  const { relay, serviceMaps, namespaces } = options;
+  const { relay, serviceMaps, namespaces, metrics } = options;
   const now = options.now ?? Date.now;
   const app = express();
   app.disable('x-powered-by');
@@ -71,6 +78,14 @@ export function createApp(options: AppOptions): express.Express {
     if (!query.ok) return badRequest(res, query.error);
     res.json(serviceMaps.snapshot(query.value));
   });
+
+  app.get('/api/v1/metrics', (req, res) => {
+    const query = parseMetricsQuery(req.query as Record<string, unknown>);
+    if (!query.ok) return badRequest(res, query.error);
+    res.json(metrics.summary(query.value.window, query.value.namespace));
+  });
+
+  app.use(policiesRouter(options.kube));
 
   app.use('/api', (req, res) => {
     res.status(404).json({ error: `no such API: ${req.method} ${req.originalUrl.split('?')[0]}` });

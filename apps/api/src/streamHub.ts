@@ -49,7 +49,8 @@ interface Subscription {
 interface StreamClient {
   ws: WebSocket;
   subscription: Subscription | undefined;
-  pending: Flow[];
+  /** Flows to send: their JSON text as the agent sent it, or the flow where the text is not known. */
+  pending: (string | Flow)[];
   /** The time (epoch ns) of each pending flow, as the relay read it. */
   pendingNs: bigint[];
   dropped: number;
@@ -86,13 +87,13 @@ export function createStreamHub(options: StreamHubOptions) {
   const clients = new Set<StreamClient>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 
-  const stopFlows = options.relay.onFlow((flow, timeNs) => {
+  const stopFlows = options.relay.onFlow((flow, timeNs, flowJson) => {
     for (const client of clients) {
       const subscription = client.subscription;
       if (!subscription) continue;
       if (subscription.namespace !== undefined && !inNamespace(flow, subscription.namespace)) continue;
       if (!subscription.matches(flow)) continue;
-      client.pending.push(flow);
+      client.pending.push(flowJson ?? flow);
       client.pendingNs.push(timeNs);
       if (client.pending.length >= 2 * maxPending) trimPending(client);
     }
@@ -113,7 +114,8 @@ export function createStreamHub(options: StreamHubOptions) {
 
   function sendBatches(): void {
     let status: string | undefined;
-    // Each flow is serialised once per round of batches, whatever the number of subscribers it goes to.
+    // A flow goes out as the text its agent sent; one without it is serialised once per
+    // round of batches, whatever the number of subscribers it goes to.
     const serialised = new Map<Flow, string>();
     const json = (flow: Flow): string => {
       let text = serialised.get(flow);
@@ -137,18 +139,31 @@ export function createStreamHub(options: StreamHubOptions) {
       if (!first && !mapChanged && client.pending.length === 0 && client.dropped === 0) continue;
       trimPending(client);
       status ??= JSON.stringify(options.relay.status());
-      const flows = sortByTime(client.pending, client.pendingNs);
+      const pending = client.pending;
+      const order = timeOrder(client.pendingNs);
       const map = JSON.stringify({
         cards: changes.cards,
         links: changes.links,
         removedCards: first ? [] : changes.removedCards,
         removedLinks: first ? [] : changes.removedLinks,
       });
-      // The same JSON as JSON.stringify of a StreamMessage batch, built from the flows' cached text.
-      let text = '{"type":"batch","flows":[';
-      for (let i = 0; i < flows.length; i++) text += (i === 0 ? '' : ',') + json(flows[i]!);
-      text += `],"map":${map},"status":${status}${first ? ',"reset":true' : ''}${client.dropped > 0 ? `,"dropped":${client.dropped}` : ''}}`;
-      sendText(client, text);
+      // The same JSON as JSON.stringify of a StreamMessage batch, built from the flows' text
+      // with one join, so the message is one flat string (not a rope ws would flatten again).
+      const head = '{"type":"batch","flows":[';
+      const tail = `],"map":${map},"status":${status}${first ? ',"reset":true' : ''}${client.dropped > 0 ? `,"dropped":${client.dropped}` : ''}}`;
+      const parts: string[] = new Array<string>(pending.length);
+      for (let i = 0; i < pending.length; i++) {
+        const index = order ? order[i]! : i;
+        const flow = pending[index]!;
+        parts[i] = typeof flow === 'string' ? flow : json(flow);
+      }
+      if (parts.length === 0) {
+        sendText(client, head + tail);
+      } else {
+        parts[0] = head + parts[0];
+        parts[parts.length - 1] += tail;
+        sendText(client, parts.join(','));
+      }
       subscription.mapVersion = changes.version;
       client.pending = [];
       client.pendingNs = [];
@@ -245,16 +260,16 @@ export function createStreamHub(options: StreamHubOptions) {
 
 export type StreamHub = ReturnType<typeof createStreamHub>;
 
-/** `flows` in time order (stable), given each one's time; the list itself when it is in order already. */
-function sortByTime(flows: Flow[], times: bigint[]): Flow[] {
+/** The indexes of `times` in time order (stable); undefined when they are in order already. */
+function timeOrder(times: bigint[]): number[] | undefined {
   let ordered = true;
   for (let i = 1; i < times.length && ordered; i++) if (times[i]! < times[i - 1]!) ordered = false;
-  if (ordered) return flows;
-  const order = flows.map((_, index) => index);
+  if (ordered) return undefined;
+  const order = times.map((_, index) => index);
   order.sort((a, b) => {
     const ta = times[a]!;
     const tb = times[b]!;
     return ta < tb ? -1 : ta > tb ? 1 : a - b;
   });
-  return order.map((index) => flows[index]!);
+  return order;
 }

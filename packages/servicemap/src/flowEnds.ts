@@ -1,5 +1,6 @@
 import type { Endpoint, Flow } from '@tycho/flow';
 import { cardIdentityOf, type CardIdentity } from './cardIdentity.ts';
+import type { CardIdentityCache, KnownEndpoint } from './cardIdentityCache.ts';
 import { linkKey } from './linkKey.ts';
 import type { LinkProtocol } from './model.ts';
 
@@ -10,6 +11,8 @@ export interface FlowSide {
   port: number;
   names: string[] | undefined;
   card: CardIdentity;
+  /** The endpoint as the cache knows it, when `flowEnds` was given a cache and the endpoint has a pod or an identity. */
+  known?: KnownEndpoint<unknown>;
 }
 
 /** Where a flow sits on the map: its request's client and server, and the link between them. */
@@ -25,8 +28,9 @@ export interface FlowEnds {
 /**
  * The link a flow belongs to. A reply (`is_reply`) is turned around, so it
  * lands on the link of its request. Undefined for flows without IP or L4.
+ * With `identities`, card identities of endpoints seen before are reused.
  */
-export function flowEnds(flow: Flow): FlowEnds | undefined {
+export function flowEnds(flow: Flow, identities?: CardIdentityCache<unknown>): FlowEnds | undefined {
   const l4 = flow.l4;
   if (!flow.IP || !l4) return undefined;
   let protocol: LinkProtocol;
@@ -47,14 +51,15 @@ export function flowEnds(flow: Flow): FlowEnds | undefined {
   } else {
     return undefined;
   }
-  const sent = side(flow.source, flow.IP.source, sourcePort, flow.source_names);
-  const received = side(flow.destination, flow.IP.destination, destinationPort, flow.destination_names);
+  const sent = side(flow.source, flow.IP.source, sourcePort, flow.source_names, identities);
+  const received = side(flow.destination, flow.IP.destination, destinationPort, flow.destination_names, identities);
   const reply = flow.is_reply === true;
   const client = reply ? received : sent;
   const server = reply ? sent : received;
   return { client, server, protocol, port: server.port, linkId: linkKey(client.card.id, protocol, server.card.id, server.port) };
 }
 
-function side(endpoint: Endpoint | undefined, ip: string, port: number, names: string[] | undefined): FlowSide {
-  return { endpoint, ip, port, names, card: cardIdentityOf(endpoint, names) };
+function side(endpoint: Endpoint | undefined, ip: string, port: number, names: string[] | undefined, identities: CardIdentityCache<unknown> | undefined): FlowSide {
+  const known = identities?.lookup(endpoint, names);
+  return known ? { endpoint, ip, port, names, card: known.identity, known } : { endpoint, ip, port, names, card: cardIdentityOf(endpoint, names) };
 }

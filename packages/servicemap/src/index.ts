@@ -2,5 +2,6 @@ export * from './model.ts';
 export { linkKey } from './linkKey.ts';
 export { cardIdentityOf, appLabel, labelValue, parseLabel, shortPodName, type CardIdentity } from './cardIdentity.ts';
 export { flowEnds, type FlowEnds, type FlowSide } from './flowEnds.ts';
+export { HttpEndpoints, MAX_HTTP_ENDPOINTS_PER_CARD, pathOf, statusClassOf } from './httpEndpoints.ts';
 export { RateWindow } from './rateWindow.ts';
 export { ServiceMap, type ServiceMapOptions } from './serviceMap.ts';

@@ -14,6 +14,16 @@ export interface CardPort {
   l7?: 'http' | 'dns';
 }
 
+export type HttpStatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'other';
+
+/** An HTTP endpoint a card serves: requests seen, and responses by status class. */
+export interface HttpEndpoint {
+  method: string;
+  path: string;
+  requests: number;
+  statuses: Partial<Record<HttpStatusClass, number>>;
+}
+
 export interface Card {
   id: string;
   kind: CardKind;
@@ -28,6 +38,8 @@ export interface Card {
   /** Ports this card receives on, sorted by port then protocol. */
   ports: CardPort[];
   dnsNames?: string[];
+  /** HTTP endpoints seen in L7 flows to this card, most requested first; absent when none. */
+  httpEndpoints?: HttpEndpoint[];
 }
 
 export interface Link {

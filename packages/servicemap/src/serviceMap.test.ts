@@ -205,3 +205,27 @@ describe('ServiceMap', () => {
     expect(map.size).toEqual({ cards: 0, links: 0 });
   });
 });
+
+describe('ServiceMap with endpoints seen before', () => {
+  it('still merges what changed about a pod into its card (a new label, a new identity)', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: podToA, to: echoA }));
+    const version = map.version;
+    map.add(tcpFlow({ from: podToA, to: { ...echoA, identity: 302, labels: [...(echoA.labels ?? []), 'k8s:tier=web'] } }));
+    const changed = map.changesSince(version).cards.find((c) => c.id === 'default/echo-a');
+    expect(changed?.identities).toEqual([301, 302]);
+    expect(changed?.labels).toContain('k8s:tier=web');
+  });
+
+  it('makes the card again, with its pods and labels, when a pod comes back after its card expired', () => {
+    const now = { value: T0 };
+    const map = mapAt(now, { linkIdleMs: 60_000 });
+    map.add(tcpFlow({ from: podToA, to: echoA, time: at(0) }));
+    now.value = T0 + 90_000;
+    map.tick();
+    expect(map.size).toEqual({ cards: 0, links: 0 });
+    map.add(tcpFlow({ from: podToA, to: echoA, time: at(90) }));
+    const echo = map.snapshot().cards.find((c) => c.id === 'default/echo-a');
+    expect(echo).toMatchObject({ pods: ['echo-a-6d9c7f8b5-x2k9p'], identities: [301], labels: echoA.labels?.slice().sort() });
+  });
+});

@@ -1,6 +1,9 @@
 import { dropReasonName, type Endpoint, type Flow, type TrafficCounters } from '@tycho/flow';
 import type { CardIdentity } from './cardIdentity.ts';
-import { flowEnds } from './flowEnds.ts';
+import { CardIdentityCache, type KnownEndpoint } from './cardIdentityCache.ts';
+import { flowEnds, type FlowSide } from './flowEnds.ts';
+import { FlowTimeParser } from './flowTime.ts';
+import { HttpEndpoints } from './httpEndpoints.ts';
 import type { Card, CardPort, Link, LinkProtocol, NamespaceSelection, ServiceMapChanges, ServiceMapSnapshot } from './model.ts';
 import { RateWindow } from './rateWindow.ts';
 
@@ -23,6 +26,8 @@ interface CardState {
   dnsNames: Set<string>;
   /** `port/protocol` → the L7 protocol seen there, if any. */
   l7ByPort: Map<string, 'http' | 'dns'>;
+  /** Created with the card's first L7 HTTP flow. */
+  httpEndpoints: HttpEndpoints | undefined;
   inbound: Set<string>;
   outbound: Set<string>;
 }
@@ -51,10 +56,13 @@ interface LinkState {
 }
 
 interface ConnectionState {
-  /** The observer (node + interface) whose flows count for this connection. */
-  countingObserver: string;
+  /** The observer (node + interface, or observation point without one) whose flows count for this connection. */
+  countingNode: string | undefined;
+  countingPoint: number | string;
   /** The observation point (node + point) whose traffic counters count for it, once one reported any. */
-  trafficObserver: string | undefined;
+  trafficObserved: boolean;
+  trafficNode: string | undefined;
+  trafficPoint: string | undefined;
   lastTraffic: TrafficCounters | undefined;
   lastSeenMs: number;
 }
@@ -81,7 +89,8 @@ const DEFAULT_REMOVAL_MEMORY_MS = 10 * 60_000;
  * Bytes come from `flow.traffic` (cumulative conntrack counters) of a single
  * observation point per connection, the first that reported them; the link
  * adds the deltas. Only L3/L4 events count as flows; L7 events only mark the
- * destination port's protocol (`8080 · TCP · http`). Flows without L4 are skipped.
+ * destination port's protocol (`8080 · TCP · http`) and count the HTTP
+ * endpoints (method + path) the destination card serves. Flows without L4 are skipped.
  *
  * Versions: every change stamps the card or link with a new version;
  * `changesSince(v)` returns what changed after `v`. Call `tick()` about once
@@ -92,6 +101,9 @@ export class ServiceMap {
   private readonly cards = new Map<string, CardState>();
   private readonly links = new Map<string, LinkState>();
   private readonly connections = new Map<string, ConnectionState>();
+  /** Card identities of the endpoints seen, each with the card it was last merged into. */
+  private readonly identities = new CardIdentityCache<CardState>();
+  private readonly times = new FlowTimeParser();
   private readonly removedCards = new Map<string, { version: number; atMs: number }>();
   private readonly removedLinks = new Map<string, { version: number; atMs: number }>();
   private currentVersion = 0;
@@ -121,12 +133,12 @@ export class ServiceMap {
   }
 
   add(flow: Flow): void {
-    const ends = flowEnds(flow);
+    const ends = flowEnds(flow, this.identities);
     if (!ends) return;
     const { client, server, protocol, port } = ends;
-    const atMs = timestampMs(flow.time) ?? this.now();
-    const sourceCard = this.touchCard(client.card, client.endpoint, client.names);
-    const destinationCard = this.touchCard(server.card, server.endpoint, server.names);
+    const atMs = this.times.ms(flow.time) ?? this.now();
+    const sourceCard = this.cardOf(client);
+    const destinationCard = this.cardOf(server);
 
     if (flow.Type === 'L7') {
       this.markL7(destinationCard, port, protocol, flow);
@@ -136,15 +148,24 @@ export class ServiceMap {
     const connectionKey = protocol === 'TCP' || protocol === 'UDP'
       ? `${protocol}|${client.ip}|${client.port}|${server.ip}|${server.port}`
       : `${protocol}|${client.ip}|${server.ip}`;
-    const observer = `${flow.node_name}|${flow.interface?.index ?? flow.trace_observation_point ?? ''}`;
+    const node = flow.node_name;
+    const observerPoint = flow.interface?.index ?? flow.trace_observation_point ?? '';
     let connection = this.connections.get(connectionKey);
     if (!connection) {
-      connection = { countingObserver: observer, trafficObserver: undefined, lastTraffic: undefined, lastSeenMs: atMs };
+      connection = {
+        countingNode: node,
+        countingPoint: observerPoint,
+        trafficObserved: false,
+        trafficNode: undefined,
+        trafficPoint: undefined,
+        lastTraffic: undefined,
+        lastSeenMs: atMs,
+      };
       this.connections.set(connectionKey, connection);
     }
     connection.lastSeenMs = Math.max(connection.lastSeenMs, atMs);
-    const counts = connection.countingObserver === observer || flow.verdict === 'DROPPED';
-    const traffic = this.trafficDelta(connection, `${flow.node_name}|${flow.trace_observation_point ?? ''}`, flow.traffic);
+    const counts = (connection.countingNode === node && connection.countingPoint === observerPoint) || flow.verdict === 'DROPPED';
+    const traffic = this.trafficDelta(connection, node, flow.trace_observation_point ?? '', flow.traffic);
     if (!counts && !traffic) return;
 
     const link = this.touchLink(sourceCard, destinationCard, protocol, port, ends.linkId, flow.time, atMs);
@@ -253,6 +274,21 @@ export class ServiceMap {
     return this.currentVersion;
   }
 
+  /**
+   * The card of one side of a flow, through `touchCard`, which is skipped for
+   * an endpoint already merged, as it is now, into the card it belongs to
+   * (merging it again would change nothing). World cards still see every flow:
+   * they collect all the DNS names flows give them.
+   */
+  private cardOf(side: FlowSide): CardState {
+    const known = side.known as KnownEndpoint<CardState> | undefined;
+    const merged = known?.slot;
+    if (merged !== undefined && this.cards.get(merged.identity.id) === merged) return merged;
+    const card = this.touchCard(side.card, side.endpoint, side.names);
+    if (known && card.identity.kind !== 'world') known.slot = card;
+    return card;
+  }
+
   private touchCard(identity: CardIdentity, endpoint: Endpoint | undefined, names: string[] | undefined): CardState {
     let card = this.cards.get(identity.id);
     let changed = false;
@@ -265,6 +301,7 @@ export class ServiceMap {
         pods: new Set(),
         dnsNames: new Set(),
         l7ByPort: new Map(),
+        httpEndpoints: undefined,
         inbound: new Set(),
         outbound: new Set(),
       };
@@ -345,16 +382,22 @@ export class ServiceMap {
   private markL7(card: CardState, port: number, protocol: LinkProtocol, flow: Flow): void {
     const l7 = flow.l7?.http ? 'http' : flow.l7?.dns ? 'dns' : undefined;
     const key = `${port}/${protocol}`;
-    if (!l7 || card.l7ByPort.get(key) === l7) return;
+    const endpointsChanged = l7 === 'http' && (card.httpEndpoints ??= new HttpEndpoints()).record(flow);
+    if (!l7 || (card.l7ByPort.get(key) === l7 && !endpointsChanged)) return;
     card.l7ByPort.set(key, l7);
     card.version = this.nextVersion();
   }
 
   /** The traffic to add for this flow, if its observation point is the one that counts bytes for the connection. */
-  private trafficDelta(connection: ConnectionState, point: string, traffic: TrafficCounters | undefined): { bytesFwd: number; bytesRev: number } | undefined {
+  private trafficDelta(connection: ConnectionState, node: string | undefined, point: string, traffic: TrafficCounters | undefined): { bytesFwd: number; bytesRev: number } | undefined {
     if (!traffic) return undefined;
-    connection.trafficObserver ??= point;
-    if (connection.trafficObserver !== point) return undefined;
+    if (!connection.trafficObserved) {
+      connection.trafficObserved = true;
+      connection.trafficNode = node;
+      connection.trafficPoint = point;
+    } else if (connection.trafficNode !== node || connection.trafficPoint !== point) {
+      return undefined;
+    }
     const last = connection.lastTraffic;
     connection.lastTraffic = traffic;
     // Counters only grow for one connection; smaller ones mean the 5-tuple was reused by a new connection.
@@ -427,6 +470,7 @@ export class ServiceMap {
       pods: [...card.pods].sort(),
       ports: portsOf(card, this.links),
       ...(identity.kind === 'world' && card.dnsNames.size > 0 ? { dnsNames: [...card.dnsNames].sort() } : {}),
+      ...(card.httpEndpoints && card.httpEndpoints.size > 0 ? { httpEndpoints: card.httpEndpoints.view() } : {}),
     };
   }
 }
@@ -445,11 +489,6 @@ function portsOf(card: CardState, links: ReadonlyMap<string, LinkState>): CardPo
   return [...ports.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
 }
 
-/** Epoch ms of an RFC 3339 time (sub-millisecond digits ignored). */
-function timestampMs(time: string): number | undefined {
-  const ms = Date.parse(time);
-  return Number.isNaN(ms) ? undefined : ms;
-}
 
 function selectedNamespace(selection: NamespaceSelection): string | undefined {
   return selection.namespace === undefined || selection.namespace === '' || selection.namespace === 'all' ? undefined : selection.namespace;

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { Flow } from '@tycho/flow';
 import type { FlowFilters } from '../domain/filterSyntax.ts';
-import { flowsResponseSchema, namespacesSchema, nodesSchema, serviceMapSchema, statusSchema } from './apiSchemas.ts';
+import type { MetricsWindow } from '../domain/urlState.ts';
+import { flowsResponseSchema, metricsSchema, namespacesSchema, nodesSchema, serviceMapSchema, statusSchema } from './apiSchemas.ts';
 
 /** The REST half of the API (the stream is streamClient.ts). Paths are relative to the page's origin. */
 
@@ -35,6 +36,11 @@ export const fetchNodes = (signal?: AbortSignal) => getJson('/api/v1/nodes', nod
 
 export function fetchServiceMap(namespace: string | undefined, signal?: AbortSignal) {
   return getJson(`/api/v1/service-map?namespace=${encodeURIComponent(namespace ?? 'all')}`, serviceMapSchema, signal);
+}
+
+export function fetchMetrics(window: MetricsWindow, namespace: string | undefined, signal?: AbortSignal) {
+  const params = new URLSearchParams({ window, namespace: namespace ?? 'all' });
+  return getJson(`/api/v1/metrics?${params}`, metricsSchema, signal);
 }
 
 export async function fetchFlows(filters: FlowFilters, number: number, signal?: AbortSignal): Promise<Flow[]> {

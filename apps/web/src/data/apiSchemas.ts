@@ -57,6 +57,12 @@ const cardSchema = z.object({
   pods: z.array(z.string()),
   ports: z.array(z.object({ port: z.number(), protocol: z.enum(['TCP', 'UDP']), l7: z.enum(['http', 'dns']).optional() })),
   dnsNames: z.array(z.string()).optional(),
+  httpEndpoints: z.array(z.object({
+    method: z.string(),
+    path: z.string(),
+    requests: z.number(),
+    statuses: z.partialRecord(z.enum(['1xx', '2xx', '3xx', '4xx', '5xx', 'other']), z.number()),
+  })).optional(),
 }) satisfies z.ZodType<Card>;
 
 const linkSchema = z.object({
@@ -96,3 +102,26 @@ export const streamMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), error: z.string() }),
 ]);
 export type StreamMessage = z.infer<typeof streamMessageSchema>;
+
+/** `GET /api/v1/metrics`: the relayed flows of one time window, counted by the API. */
+export const metricsSchema = z.object({
+  window: z.enum(['1m', '5m', '15m', '1h']),
+  namespace: z.string(),
+  start: z.string(),
+  end: z.string(),
+  step_seconds: z.number(),
+  flows: z.object({
+    total: z.number(),
+    by_verdict: z.record(z.string(), z.number()),
+    per_second: z.array(z.object({ time: z.string(), verdicts: z.record(z.string(), z.number()) })),
+  }),
+  drops: z.object({ total: z.number(), by_reason: z.array(z.object({ reason: z.string(), flows: z.number() })) }),
+  top_ports: z.array(z.object({ port: z.number(), protocol: z.string(), flows: z.number() })),
+  dns: z.object({ queries: z.number(), responses: z.number(), by_rcode: z.array(z.object({ rcode: z.string(), responses: z.number() })) }),
+  http: z.object({
+    responses: z.number(),
+    by_status: z.array(z.object({ status: z.number(), responses: z.number() })),
+    latency_ms: z.object({ p50: z.number(), p90: z.number(), p99: z.number() }).nullable(),
+  }),
+});
+export type ApiMetrics = z.infer<typeof metricsSchema>;

@@ -22,11 +22,11 @@ export interface LinkCurve {
   maxY: number;
 }
 
-/** The y of a port's row on a card, relative to the card's top; ports past the shown rows share the last row. */
-export function portRowOffset(card: Pick<Card, 'ports'>, port: number, protocol: string): number {
+/** The y of a port's row on a card showing `portRows` rows, relative to the card's top; ports past the shown rows share the last row. */
+export function portRowOffset(card: Pick<Card, 'ports'>, port: number, protocol: string, portRows = MAX_PORT_ROWS): number {
   const index = card.ports.findIndex((p) => p.port === port && p.protocol === protocol);
-  if (index < 0) return CARD_HEADER_HEIGHT / 2;
-  return CARD_HEADER_HEIGHT + Math.min(index, MAX_PORT_ROWS - 1) * PORT_ROW_HEIGHT + PORT_ROW_HEIGHT / 2;
+  if (index < 0 || portRows < 1) return CARD_HEADER_HEIGHT / 2;
+  return CARD_HEADER_HEIGHT + Math.min(index, portRows - 1) * PORT_ROW_HEIGHT + PORT_ROW_HEIGHT / 2;
 }
 
 export function linkCurves(layout: MapLayout, cards: ReadonlyMap<string, Card>, links: Iterable<Link>): LinkCurve[] {
@@ -37,7 +37,7 @@ export function linkCurves(layout: MapLayout, cards: ReadonlyMap<string, Card>, 
     const toCard = cards.get(link.destination);
     if (!from || !to || !toCard) continue;
     const x2 = to.x;
-    const y2 = to.y + portRowOffset(toCard, link.port, link.protocol);
+    const y2 = to.y + portRowOffset(toCard, link.port, link.protocol, to.portRows);
     const leavesRight = from.x + from.width <= x2;
     const x1 = leavesRight ? from.x + from.width : from.x;
     const y1 = from.y + CARD_HEADER_HEIGHT / 2;

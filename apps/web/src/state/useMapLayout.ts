@@ -12,15 +12,33 @@ export interface MapGeometry {
 /**
  * The layout of the current view, grown incrementally from the view's
  * previous layout (one per namespace choice), so cards stay where they were
- * when flows arrive and when the user comes back to a namespace.
+ * when flows arrive and when the user comes back to a namespace. A view's
+ * first layout packs its islands to the map viewport's size, as the map
+ * last reported it (the map is mounted, and measured, before data arrives).
  */
 export function useMapLayout(viewKey: string, cards: ReadonlyMap<string, Card>, links: ReadonlyMap<string, Link>, mapVersion: number): MapGeometry {
   const layouts = useRef(new Map<string, MapLayout>());
   return useMemo(() => {
-    const layout = layoutMap(layouts.current.get(viewKey) ?? EMPTY_LAYOUT, cards.values(), links.values());
+    const viewport = mapViewport.size();
+    const layout = layoutMap(layouts.current.get(viewKey) ?? EMPTY_LAYOUT, cards.values(), links.values(), viewport === undefined ? {} : { viewport });
     layouts.current.set(viewKey, layout);
     const islands = layout.islandOrder.flatMap((key) => layout.islands.get(key) ?? []);
     return { layout, islands, curves: linkCurves(layout, cards, links.values()) };
     // mapVersion changes exactly when cards or links do.
   }, [viewKey, mapVersion, cards, links]);
 }
+
+/** The map viewport's size as the map last measured it (ServiceMapView reports it; the layout reads it). */
+function createMapViewport() {
+  let size: { width: number; height: number } | undefined;
+  return {
+    report(width: number, height: number): void {
+      if (width > 0 && height > 0) size = { width, height };
+    },
+    size(): { width: number; height: number } | undefined {
+      return size;
+    },
+  } as const;
+}
+
+export const mapViewport = createMapViewport();

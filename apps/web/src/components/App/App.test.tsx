@@ -4,6 +4,7 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testi
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stubLayoutAndCanvas } from '../../testing/domStubs.ts';
 import { card, flow, link } from '../../testing/mapFixtures.ts';
+import { metricsAnswer } from '../../testing/metricsFixtures.ts';
 import { App } from './index.tsx';
 
 const snapshot = {
@@ -56,6 +57,7 @@ function serveApi(): void {
     if (path.startsWith('/api/v1/namespaces')) return answer({ namespaces: ['default', 'kube-system'] });
     if (path.startsWith('/api/v1/service-map')) return answer(snapshot);
     if (path.startsWith('/api/v1/flows')) return answer({ flows: flows.map((f) => ({ flow: f, node_name: 'node-1', time: f.time })) });
+    if (path.startsWith('/api/v1/metrics')) return answer(metricsAnswer({ window: (new URLSearchParams(path.split('?')[1]).get('window') ?? '5m') as '5m' }));
     return new Response('{}', { status: 404 });
   }));
 }
@@ -161,5 +163,48 @@ describe('App', () => {
     });
     renderApp();
     expect(await screen.findByTestId('state-empty')).toBeTruthy();
+  });
+
+  it('switches to the Metrics view from the header tab, keeps it in the URL and fetches the window’s metrics', async () => {
+    serveApi();
+    renderApp();
+    fireEvent.click(await screen.findByRole('tab', { name: 'Metrics' }));
+    expect(new URLSearchParams(window.location.search).get('view')).toBe('metrics');
+    expect(screen.getByRole('tab', { name: 'Metrics' }).getAttribute('aria-selected')).toBe('true');
+    expect(await screen.findByTestId('rate-chart')).toBeTruthy();
+    expect(vi.mocked(fetch).mock.calls.map(([input]) => String(input))).toContain('/api/v1/metrics?window=5m&namespace=default');
+    expect(screen.queryByTestId('flow-row')).toBeNull();
+  });
+
+  it('refetches the metrics when the window changes', async () => {
+    window.history.replaceState(null, '', '/?namespace=default&view=metrics');
+    serveApi();
+    renderApp();
+    await screen.findByTestId('rate-chart');
+    fireEvent.click(screen.getByRole('radio', { name: '15m' }));
+    expect(new URLSearchParams(window.location.search).get('window')).toBe('15m');
+    await waitFor(() => expect(screen.getByTestId('metrics-updated').getAttribute('data-window')).toBe('15m'));
+    expect(vi.mocked(fetch).mock.calls.map(([input]) => String(input))).toContain('/api/v1/metrics?window=15m&namespace=default');
+  });
+
+  it('moves between the view tabs with the arrow keys', async () => {
+    serveApi();
+    renderApp();
+    const mapTab = await screen.findByRole('tab', { name: 'Service map' });
+    fireEvent.keyDown(mapTab, { key: 'ArrowRight' });
+    expect(screen.getByRole('tab', { name: 'Metrics' }).getAttribute('aria-selected')).toBe('true');
+    expect(document.activeElement).toBe(screen.getByRole('tab', { name: 'Metrics' }));
+    fireEvent.keyDown(screen.getByRole('tab', { name: 'Metrics' }), { key: 'ArrowLeft' });
+    expect(window.location.search).toBe('?namespace=default');
+    expect(await screen.findByRole('button', { name: 'card echo-a in default' })).toBeTruthy();
+  });
+
+  it('says the metrics cannot be fetched when the API is unreachable', async () => {
+    window.history.replaceState(null, '', '/?view=metrics');
+    vi.stubGlobal('fetch', vi.fn(async () => {
+      throw new TypeError('Failed to fetch');
+    }));
+    renderApp();
+    expect((await screen.findByTestId('metrics-unreachable')).textContent).toContain('Failed to fetch');
   });
 });

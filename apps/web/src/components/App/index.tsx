@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { parseFilterText, toFlowFilters, type FlowFilters } from '../../domain/filterSyntax.ts';
 import { flowMatchesSelection, peersOf, selectionOf } from '../../domain/selection.ts';
-import { useNamespaces, useNodes, useStatus } from '../../data/queries.ts';
+import { useMetrics, useNamespaces, useNodes, useStatus } from '../../data/queries.ts';
 import { useLiveFeed } from '../../data/useLiveFeed.ts';
 import { useColumns } from '../../state/useColumns.ts';
 import { useMapLayout } from '../../state/useMapLayout.ts';
@@ -15,11 +15,13 @@ import { FlowDetail } from '../FlowDetail/index.tsx';
 import { FlowsTable } from '../FlowsTable/index.tsx';
 import { LinkPanel } from '../LinkPanel/index.tsx';
 import { LiveToggle } from '../LiveToggle/index.tsx';
+import { MetricsView } from '../MetricsView/index.tsx';
 import { NamespaceSelector } from '../NamespaceSelector/index.tsx';
 import { ServiceMapView } from '../ServiceMapView/index.tsx';
 import { StatusBanner, type MapCondition } from '../StatusBanner/index.tsx';
 import { ThemeToggle } from '../ThemeToggle/index.tsx';
 import { VerdictFilter } from '../VerdictFilter/index.tsx';
+import { ViewTabs, viewPanelId, viewTabId } from '../ViewTabs/index.tsx';
 
 /** The page: wires URL state, server state and the live feed to the components that draw them. */
 export function App() {
@@ -39,6 +41,7 @@ export function App() {
   const namespaces = useNamespaces();
   const status = useStatus();
   const nodes = useNodes();
+  const metrics = useMetrics(url.window, url.namespace, url.view === 'metrics');
   const selection = selectionOf(url.card, url.link);
   const geometry = useMapLayout(url.namespace ?? 'all', feed.cards, feed.links, feed.mapVersion);
   const tableFlows = useMemo(() => (selection.kind === 'none' ? feed.flows : feed.flows.filter((flow) => flowMatchesSelection(flow, selection))), [feed.flows, selection.kind, selection.kind === 'none' ? '' : selection.id]);
@@ -80,14 +83,19 @@ export function App() {
     <div className="app">
       <header className="topbar">
         <h1 className="brand">Tycho</h1>
+        <ViewTabs value={url.view} onChange={(view) => setUrl({ view })} />
         <NamespaceSelector
           namespaces={namespaces.data?.namespaces ?? []}
           value={url.namespace}
           onChange={(namespace) => setUrl({ namespace, card: undefined, link: undefined })}
         />
-        <FilterBar value={url.filter} onApply={(filter) => setUrl({ filter })} />
-        <VerdictFilter value={url.verdict} onChange={(verdict) => setUrl({ verdict })} />
-        <LiveToggle paused={feed.paused} pendingCount={feed.pendingFlowCount} onPause={live.pause} onResume={live.resume} />
+        {url.view === 'map' && (
+          <>
+            <FilterBar value={url.filter} onApply={(filter) => setUrl({ filter })} />
+            <VerdictFilter value={url.verdict} onChange={(verdict) => setUrl({ verdict })} />
+            <LiveToggle paused={feed.paused} pendingCount={feed.pendingFlowCount} onPause={live.pause} onResume={live.resume} />
+          </>
+        )}
         <ConnectionIndicator
           connection={live.connection}
           flowsPerSecond={streamStatus?.flows_per_second}
@@ -97,27 +105,43 @@ export function App() {
         />
         <ThemeToggle theme={theme} onToggle={toggleTheme} />
       </header>
-      {filterError && <p className="filter-warning" role="alert">{filterError}</p>}
-      <main className="workspace">
-        <div className="map-area">
-          <ServiceMapView
-            cards={feed.cards}
-            links={feed.links}
-            boxes={geometry.layout.cards}
-            islands={geometry.islands}
-            curves={geometry.curves}
-            selection={selection}
-            palette={LINK_PALETTES[theme]}
-            fitKey={url.namespace ?? 'all'}
-            onSelectCard={(id) => setUrl({ card: id, link: undefined })}
-            onSelectLink={(id) => setUrl({ link: id, card: undefined })}
-            onClearSelection={clearSelection}
+      {url.view === 'metrics' ? (
+        <main className="workspace" id={viewPanelId('metrics')} role="tabpanel" aria-labelledby={viewTabId('metrics')}>
+          <MetricsView
+            window={url.window}
+            namespace={url.namespace}
+            onWindowChange={(window) => setUrl({ window })}
+            metrics={metrics.data}
+            loading={metrics.isPlaceholderData}
+            error={metrics.error?.message}
+            updatedAt={metrics.dataUpdatedAt || undefined}
           />
-          <StatusBanner condition={condition} detail={unreachable ? status.error?.message : live.loadError} />
-        </div>
-        {panel}
-      </main>
-      <FlowsTable flows={tableFlows} columns={columns} selectedFlow={selectedFlow} onSelectFlow={setSelectedFlow} onToggleColumn={toggleColumn} />
+        </main>
+      ) : (
+        <>
+          {filterError && <p className="filter-warning" role="alert">{filterError}</p>}
+          <main className="workspace" id={viewPanelId('map')} role="tabpanel" aria-labelledby={viewTabId('map')}>
+            <div className="map-area">
+              <ServiceMapView
+                cards={feed.cards}
+                links={feed.links}
+                boxes={geometry.layout.cards}
+                islands={geometry.islands}
+                curves={geometry.curves}
+                selection={selection}
+                palette={LINK_PALETTES[theme]}
+                fitKey={url.namespace ?? 'all'}
+                onSelectCard={(id) => setUrl({ card: id, link: undefined })}
+                onSelectLink={(id) => setUrl({ link: id, card: undefined })}
+                onClearSelection={clearSelection}
+              />
+              <StatusBanner condition={condition} detail={unreachable ? status.error?.message : live.loadError} />
+            </div>
+            {panel}
+          </main>
+          <FlowsTable flows={tableFlows} columns={columns} selectedFlow={selectedFlow} onSelectFlow={setSelectedFlow} onToggleColumn={toggleColumn} />
+        </>
+      )}
     </div>
   );
 }

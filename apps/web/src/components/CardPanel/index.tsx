@@ -1,4 +1,4 @@
-import type { Card } from '@tycho/servicemap';
+import type { Card, HttpEndpoint } from '@tycho/servicemap';
 import type { Peer } from '../../domain/selection.ts';
 
 export interface CardPanelProps {
@@ -37,7 +37,30 @@ function PeerList({ title, peers, onSelectCard }: { title: string; peers: Peer[]
   );
 }
 
-/** The selected card: identity, labels, pods and its peers either way with ports and verdict counts. */
+const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', '1xx', 'other'] as const;
+
+function statusSummary(endpoint: HttpEndpoint): string {
+  return STATUS_CLASSES.flatMap((statusClass) => (endpoint.statuses[statusClass] ? [`${statusClass} ${endpoint.statuses[statusClass]}`] : [])).join(' · ');
+}
+
+function HttpEndpointList({ endpoints }: { endpoints: HttpEndpoint[] }) {
+  return (
+    <section aria-label="HTTP endpoints">
+      <h3>HTTP endpoints ({endpoints.length})</h3>
+      <ul className="peers">
+        {endpoints.map((endpoint) => (
+          <li key={`${endpoint.method} ${endpoint.path}`} data-testid="http-endpoint">
+            <span className="peer-port">{endpoint.method} {endpoint.path}</span>
+            <span>{endpoint.requests} req</span>
+            <span className="peer-verdicts">{statusSummary(endpoint) || 'no responses seen'}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** The selected card: identity, labels, pods, the HTTP endpoints it serves and its peers either way with ports and verdict counts. */
 export function CardPanel({ card, inbound, outbound, onSelectCard, onClose }: CardPanelProps) {
   return (
     <aside className="panel" aria-label={`Details of ${card.title}`} data-testid="card-panel">
@@ -54,6 +77,7 @@ export function CardPanel({ card, inbound, outbound, onSelectCard, onClose }: Ca
         <dt>Labels</dt><dd>{card.labels.length ? <ul className="labels">{card.labels.map((label) => <li key={label}>{label}</li>)}</ul> : '—'}</dd>
         <dt>Pods</dt><dd>{card.pods.length ? <ul className="labels">{card.pods.map((pod) => <li key={pod}>{pod}</li>)}</ul> : '—'}</dd>
       </dl>
+      {card.httpEndpoints && card.httpEndpoints.length > 0 && <HttpEndpointList endpoints={card.httpEndpoints} />}
       <PeerList title="Inbound" peers={inbound} onSelectCard={onSelectCard} />
       <PeerList title="Outbound" peers={outbound} onSelectCard={onSelectCard} />
     </aside>

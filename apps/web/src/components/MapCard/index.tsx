@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import type { Card } from '@tycho/servicemap';
-import { MAX_PORT_ROWS, type CardBox } from '../../layout/mapLayout.ts';
+import type { CardBox } from '../../layout/mapLayout.ts';
 
 export interface MapCardProps {
   card: Card;
@@ -19,15 +19,16 @@ const KIND_LABELS: Record<Card['kind'], string> = {
   unknown: 'unknown',
 };
 
-/** One card: title, namespace (or kind) and the ports it receives on (`8080 · TCP · http`). */
+/** One card: title, namespace (or kind) and the ports it receives on (`8080 · TCP · http`), as many rows as its box has. */
 export const MapCard = memo(function MapCard({ card, box, selected, dimmed, onSelect }: MapCardProps) {
-  const shown = card.ports.length > MAX_PORT_ROWS ? card.ports.slice(0, MAX_PORT_ROWS - 1) : card.ports;
+  const shown = card.ports.length > box.portRows ? card.ports.slice(0, Math.max(0, box.portRows - 1)) : card.ports;
   const hidden = card.ports.length - shown.length;
   return (
     <button
       type="button"
       className={`card card-${card.kind}${selected ? ' selected' : ''}${dimmed ? ' dimmed' : ''}`}
-      style={{ left: box.x, top: box.y, width: box.width, height: box.height }}
+      // Off-screen cards are neither laid out nor painted; their size is the box's.
+      style={{ left: box.x, top: box.y, width: box.width, height: box.height, contentVisibility: 'auto' }}
       data-testid="card"
       data-card-id={card.id}
       aria-pressed={selected}

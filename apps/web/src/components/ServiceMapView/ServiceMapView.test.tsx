@@ -127,6 +127,29 @@ describe('ServiceMapView', () => {
     expect(world.classList.contains('far')).toBe(false);
     expect(scaleOf(world)).toBeGreaterThanOrEqual(FAR_ZOOM);
   });
+
+  it('hides the HTML cards while zoomed out past FAR_ZOOM, and selects a card clicked on its canvas box', () => {
+    const { onSelectCard, onClearSelection } = renderMap();
+    const map = screen.getByTestId('service-map');
+    const world = map.querySelector<HTMLElement>('.map-world')!;
+    const cardLayer = map.querySelector<HTMLElement>('.map-cards')!;
+    const zoomOut = screen.getByRole('button', { name: 'Zoom out' });
+    for (let i = 0; i < 20 && !world.classList.contains('far'); i++) fireEvent.click(zoomOut);
+    expect(cardLayer.style.contentVisibility).toBe('hidden');
+
+    const layout = layoutMap(EMPTY_LAYOUT, snapshot.cards, snapshot.links);
+    const box = layout.cards.get('default/echo-a')!;
+    const [, x, y, k] = /translate\(([-\d.e]+)px, ([-\d.e]+)px\) scale\(([-\d.e]+)\)/.exec(world.style.transform)!.map(Number);
+    const viewport = map.querySelector('.map-viewport')!;
+    fireEvent.click(viewport, { clientX: x! + (box.x + box.width / 2) * k!, clientY: y! + (box.y + box.height / 2) * k! });
+    expect(onSelectCard).toHaveBeenCalledWith('default/echo-a');
+    fireEvent.click(viewport, { clientX: 1, clientY: 1 });
+    expect(onClearSelection).toHaveBeenCalledTimes(1);
+
+    const zoomIn = screen.getByRole('button', { name: 'Zoom in' });
+    for (let i = 0; i < 20 && world.classList.contains('far'); i++) fireEvent.click(zoomIn);
+    expect(cardLayer.style.contentVisibility).toBe('');
+  });
 });
 
 function scaleOf(element: Element): number {

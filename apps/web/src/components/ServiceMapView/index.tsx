@@ -1,31 +1,56 @@
 import { select } from 'd3-selection';
 import { zoom, zoomIdentity, type D3ZoomEvent, type ZoomBehavior, type ZoomTransform } from 'd3-zoom';
-import { memo, useCallback, useLayoutEffect, useMemo, useRef, type MouseEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, type MouseEvent } from 'react';
 import type { Card, Link } from '@tycho/servicemap';
-import { linkLabel, linkVerdictClass, type LinkVerdictClass, type Selection } from '../../domain/selection.ts';
-import { hitTestLink, linkWidth, type LinkCurve } from '../../layout/linkGeometry.ts';
+import { linkLabel, linkVerdictClass, type Selection } from '../../domain/selection.ts';
+import { hitTestLink, type LinkCurve } from '../../layout/linkGeometry.ts';
 import { fitTransform, layoutBounds, type CardBox, type IslandBox } from '../../layout/mapLayout.ts';
+import { mapViewport } from '../../state/useMapLayout.ts';
 import type { LinkPalette } from '../../theme.ts';
 import { MapCard } from '../MapCard/index.tsx';
+import { packScene, type CanvasArea, type CardColours, type ViewTransform } from './mapCanvas.ts';
+import { createMapPainter, type MapPainter, type Painted } from './mapPainter.ts';
 
 /**
  * The service map. Rendering choice, for 2,000 cards and 10,000 links within
  * a 20 ms frame: links are stroked on one <canvas>, batched by style into a
- * handful of paths and culled to the viewport, redrawn on every zoom frame;
- * cards are HTML buttons (focusable, readable, testable) in one layer that
- * pan and zoom move with a single CSS transform, which the compositor
- * applies without touching the cards. Links also exist as a visually hidden
- * list of buttons, so keyboards, screen readers and tests can reach them.
+ * handful of paths and culled to the viewport (plus a margin); cards are HTML
+ * buttons (focusable, readable, testable) in one layer that pan and zoom move
+ * with a single CSS transform. Links also exist as a visually hidden list of
+ * buttons, so keyboards, screen readers and tests can reach them.
  *
- * A zoom frame touches no React state: it sets the one transform, toggles
- * the far-zoom class when the scale crosses FAR_ZOOM, and asks for one canvas
- * redraw per animation frame. Re-renders of the app (stream batches, status)
- * reach the cards and the link list only when their own inputs change: the
- * handlers passed down are stable and the selection is compared by value.
- * The link list is kept whole (every link stays in the accessibility tree
- * and the tab order) but sits off-screen under `content-visibility: auto`, so
- * the browser styles and lays it out only when focus enters it; cards do the
- * same when off-screen, and drop their text when zoomed too far out to read it.
+ * A zoom frame touches no React state. It sets the card layer's transform
+ * and moves the last canvas drawing with a CSS transform relative to the
+ * transform it was drawn for; the compositor applies both without
+ * rastering anything. Drawings are made off the main thread (mapPainter.ts:
+ * a worker draws on an OffscreenCanvas, the page swaps the finished bitmap
+ * in and re-places it in one task), so no frame waits for one. A gesture
+ * asks for a new drawing when the moved one no longer covers the viewport or
+ * is scaled past STALE_SCALE, and when it ends (d3-zoom's `end`: the mouse
+ * button is released, or 150 ms after the last wheel step); a small drawing
+ * (the small map, a close-up) is redrawn for every frame; a programmatic zoom
+ * (fit, the buttons) at once.
+ *
+ * HTML cards are under `content-visibility: auto`: the browser lays out and
+ * paints only those near the viewport. Zoomed out past FAR_ZOOM the card
+ * layer is `content-visibility: hidden` (kept in the DOM with its layout, but
+ * neither rendered nor reachable by Tab until the map is zoomed in again:
+ * the zoom and fit buttons and the link list stay reachable), and the cards
+ * the user sees are the canvas's boxes with titles, at a legible size while
+ * there is room; a click there is hit-tested against the boxes. The canvas
+ * draws the cards at every zoom, under the HTML cards when those are shown,
+ * so the HTML layer can be hidden in the middle of a gesture with nothing
+ * missing: a gesture that zooms out hides it at its first step (each step
+ * out would otherwise lay out and paint the cards coming into view); one
+ * that zooms in past FAR_ZOOM leaves it hidden until the gesture ends, and
+ * after a wheel gesture until no step came for REVEAL_AFTER_WHEEL_MS.
+ *
+ * Re-renders of the app (stream batches, status) reach the cards and the
+ * link list only when their own inputs change: the handlers passed down are
+ * stable and the selection is compared by value. The link list is kept whole
+ * (every link stays in the accessibility tree and the tab order) but sits
+ * off-screen under `content-visibility: auto`, so the browser styles and lays
+ * it out only when focus enters it.
  */
 export interface ServiceMapViewProps {
   cards: ReadonlyMap<string, Card>;
@@ -44,17 +69,34 @@ export interface ServiceMapViewProps {
 
 const MIN_ZOOM = 0.02;
 const MAX_ZOOM = 4;
-/** Below this scale card text is under ~6 px: cards are drawn as boxes (their accessible names stay). */
-export const FAR_ZOOM = 0.4;
+/** Below this scale HTML card text is under 7 px: the canvas draws the cards instead. */
+export const FAR_ZOOM = 0.5;
+/** A drawing of at most this many links and cards is redrawn on every zoom frame; a larger one is moved until the gesture ends. */
+const LIVE_REDRAW_ITEMS = 300;
+/** After a wheel gesture ends, the HTML cards come back only when no further wheel step came for this long. */
+const REVEAL_AFTER_WHEEL_MS = 300;
+/** The canvas reaches this fraction of the viewport beyond each edge, so a pan shows drawn links before the redraw. */
+const CANVAS_MARGIN = 0.25;
 
 export function ServiceMapView(props: ServiceMapViewProps) {
   const { cards, links, boxes, islands, curves, selection, palette, fitKey } = props;
   const viewport = useRef<HTMLDivElement>(null);
   const world = useRef<HTMLDivElement>(null);
+  const cardLayer = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
+  const area = useRef<CanvasArea>({ width: 1, height: 1, marginX: 0, marginY: 0, ratio: 1 });
   const transform = useRef<ZoomTransform>(zoomIdentity);
+  /** What the canvas bitmap holds: drawn for `transform`, with or without the cards, `items` links and cards. */
+  const drawn = useRef<Painted | undefined>(undefined);
+  const painter = useRef<MapPainter | undefined>(undefined);
   const behaviour = useRef<ZoomBehavior<HTMLDivElement, unknown> | undefined>(undefined);
   const frame = useRef<number | undefined>(undefined);
+  const gestureMoved = useRef(false);
+  /** The type of the last input event of a gesture (wheel, mousemove, touchmove). */
+  const lastGestureEvent = useRef<string | undefined>(undefined);
+  const revealTimer = useRef<number | undefined>(undefined);
+  /** The theme's card colours, read from styles.css once per palette (a theme change brings a new palette). */
+  const colours = useRef<{ palette: LinkPalette; colours: CardColours } | undefined>(undefined);
   const fittedFor = useRef<{ view: string; islands: number } | undefined>(undefined);
   const userMoved = useRef(false);
 
@@ -63,35 +105,128 @@ export function ServiceMapView(props: ServiceMapViewProps) {
   const selectedId = selection.kind === 'none' ? undefined : selection.id;
   const stableSelection = useMemo<Selection>(() => (selectedId === undefined ? { kind: 'none' } : { kind: selectedKind as 'card' | 'link', id: selectedId }), [selectedKind, selectedId]);
   const related = useMemo(() => relatedTo(stableSelection, links), [stableSelection, links]);
-  const drawState = useRef({ curves, links, related, selection: stableSelection, palette });
-  drawState.current = { curves, links, related, selection: stableSelection, palette };
+  const drawState = useRef({ curves, links, cards, boxes, related, selection: stableSelection, palette });
+  drawState.current = { curves, links, cards, boxes, related, selection: stableSelection, palette };
   // Handlers from the app change identity on every render; the children get stable ones.
   const handlers = useRef(props);
   handlers.current = props;
   const selectCard = useCallback((id: string) => handlers.current.onSelectCard(id), []);
   const selectLink = useCallback((id: string) => handlers.current.onSelectLink(id), []);
 
-  function draw(): void {
+  function isFar(): boolean {
+    return world.current?.classList.contains('far') ?? false;
+  }
+
+  /** Shows the cards as HTML (near) or leaves them to the canvas (far). */
+  function setFar(far: boolean): void {
+    const layer = world.current;
+    if (!layer || layer.classList.contains('far') === far) return;
+    layer.classList.toggle('far', far);
+    if (cardLayer.current) cardLayer.current.style.contentVisibility = far ? 'hidden' : '';
+  }
+
+  /** Asks the painter for a drawing at the current transform, cards included (see drawScene). */
+  function paint(): void {
     frame.current = undefined;
+    const { k, x, y } = transform.current;
+    painter.current?.paint({ transform: { k, x, y }, area: area.current, cards: themeColours(), far: isFar() || k < FAR_ZOOM });
+  }
+
+  /** A drawing is on the canvas: place it, and hide the HTML cards if it is the far one they wait for. */
+  function onPainted(painted: Painted): void {
+    drawn.current = painted;
     const element = canvas.current;
-    const context = element?.getContext('2d');
-    if (!element || !context) return;
-    const { curves: allCurves, links: allLinks, related: focus, selection: selected, palette: colours } = drawState.current;
-    drawLinks(context, element, transform.current, allCurves, allLinks, focus, selected, colours);
+    if (element) {
+      element.dataset.paintedLinks = String(painted.sceneLinks);
+      element.dataset.paintedCards = String(painted.cards ? painted.sceneCards : 0);
+    }
+    if (painted.far && transform.current.k < FAR_ZOOM) setFar(true);
+    moveDrawing();
   }
 
-  function drawNow(): void {
+  function themeColours(): CardColours | undefined {
+    const { palette: current } = drawState.current;
+    if (colours.current?.palette !== current && viewport.current) colours.current = { palette: current, colours: cardColours(viewport.current) };
+    return colours.current?.colours;
+  }
+
+  function paintNow(): void {
     if (frame.current !== undefined) cancelAnimationFrame(frame.current);
-    draw();
+    paint();
   }
 
-  function scheduleDraw(): void {
-    if (frame.current === undefined) frame.current = requestAnimationFrame(draw);
+  function schedulePaint(): void {
+    if (frame.current === undefined) frame.current = requestAnimationFrame(paint);
+  }
+
+  /** Moves the last drawing to where `transform` puts it: the canvas element scaled and shifted, no raster. */
+  function moveDrawing(): void {
+    const element = canvas.current;
+    const last = drawn.current?.transform;
+    if (!element || !last) return;
+    const { k, x, y } = transform.current;
+    const scale = k / last.k;
+    const { marginX, marginY } = area.current;
+    element.style.transform = scale === 1 && x === last.x && y === last.y ? '' : `translate(${x - scale * last.x + marginX * (1 - scale)}px, ${y - scale * last.y + marginY * (1 - scale)}px) scale(${scale})`;
+  }
+
+  /**
+   * The end of a gesture (d3-zoom: the mouse button released, or 150 ms
+   * after the last wheel step): a full drawing, and the HTML cards shown
+   * again if the scale reached is above FAR_ZOOM; after a wheel gesture only
+   * when no further step came for REVEAL_AFTER_WHEEL_MS (wheel steps can come
+   * further apart than d3-zoom's 150 ms, and showing the cards costs a frame
+   * of style and layout).
+   */
+  function onZoomEnd(): void {
+    if (!gestureMoved.current) return;
+    gestureMoved.current = false;
+    schedulePaint();
+    if (transform.current.k < FAR_ZOOM || !isFar()) return;
+    const reveal = () => {
+      revealTimer.current = undefined;
+      setFar(false);
+      schedulePaint();
+    };
+    if (lastGestureEvent.current === 'wheel') revealTimer.current = window.setTimeout(reveal, REVEAL_AFTER_WHEEL_MS);
+    else reveal();
+  }
+
+  function onZoom(event: D3ZoomEvent<HTMLDivElement, unknown>): void {
+    const previousK = transform.current.k;
+    transform.current = event.transform;
+    if (revealTimer.current !== undefined) {
+      clearTimeout(revealTimer.current);
+      revealTimer.current = undefined;
+    }
+    const layer = world.current;
+    if (layer) layer.style.transform = `translate(${event.transform.x}px, ${event.transform.y}px) scale(${event.transform.k})`;
+    moveDrawing();
+    const far = event.transform.k < FAR_ZOOM;
+    const source = event.sourceEvent as Event | null | undefined;
+    if (!source) {
+      // A programmatic zoom (fit, the buttons) changes the view in one step: cards and drawing follow at once.
+      setFar(far);
+      paintNow();
+      return;
+    }
+    userMoved.current = true;
+    lastGestureEvent.current = source.type;
+    if ((drawn.current?.items ?? 0) <= LIVE_REDRAW_ITEMS) {
+      if (!far) setFar(false);
+      schedulePaint();
+      return;
+    }
+    gestureMoved.current = true;
+    // Zooming out brings cards into view, each to be laid out and painted as HTML: the canvas's cards take over at once.
+    if (!isFar() && (far || event.transform.k < previousK) && drawn.current?.cards) setFar(true);
+    const wanted = stale(drawn.current?.transform, event.transform, area.current) || (isFar() && !drawn.current?.far) || !drawn.current?.cards;
+    if (wanted && !painter.current?.busy()) schedulePaint();
   }
 
   function fit(): void {
     const element = viewport.current;
-    const bounds = layoutBounds({ islands: new Map(islands.map((island) => [island.key, island])), cards: boxes, islandOrder: [], shelf: { width: 0, x: 0, y: 0, height: 0 } });
+    const bounds = layoutBounds(islands);
     if (!element || !bounds || !behaviour.current) return;
     const { k, x, y } = fitTransform(bounds, { width: element.clientWidth || 800, height: element.clientHeight || 600 });
     select(element).call(behaviour.current.transform, zoomIdentity.translate(x, y).scale(k));
@@ -104,30 +239,26 @@ export function ServiceMapView(props: ServiceMapViewProps) {
     const zoomBehaviour = zoom<HTMLDivElement, unknown>()
       .scaleExtent([MIN_ZOOM, MAX_ZOOM])
       .filter((event: Event) => !(event.target instanceof Element && event.target.closest('button')) || event.type === 'wheel')
-      .on('zoom', (event: D3ZoomEvent<HTMLDivElement, unknown>) => {
-        transform.current = event.transform;
-        if (event.sourceEvent) userMoved.current = true;
-        const layer = world.current;
-        if (layer) {
-          layer.style.transform = `translate(${event.transform.x}px, ${event.transform.y}px) scale(${event.transform.k})`;
-          // A class change only when the scale crosses the threshold, not per frame.
-          const far = event.transform.k < FAR_ZOOM;
-          if (layer.classList.contains('far') !== far) layer.classList.toggle('far', far);
-        }
-        scheduleDraw();
-      });
+      .on('zoom', onZoom)
+      .on('end', onZoomEnd);
     behaviour.current = zoomBehaviour;
     select(element).call(zoomBehaviour).on('dblclick.zoom', null);
+    if (canvas.current) painter.current = createMapPainter(canvas.current, onPainted);
     const resize = new ResizeObserverOrNoop(() => {
-      sizeCanvas(canvas.current, element);
-      drawNow();
+      area.current = sizeCanvas(canvas.current, element);
+      mapViewport.report(element.clientWidth, element.clientHeight);
+      paintNow();
     });
     resize.observe(element);
-    sizeCanvas(canvas.current, element);
+    area.current = sizeCanvas(canvas.current, element);
+    mapViewport.report(element.clientWidth, element.clientHeight);
     return () => {
       resize.disconnect();
       select(element).on('.zoom', null);
       if (frame.current !== undefined) cancelAnimationFrame(frame.current);
+      if (revealTimer.current !== undefined) clearTimeout(revealTimer.current);
+      painter.current?.dispose();
+      painter.current = undefined;
     };
     // The zoom behaviour is made once; it reads the latest state through refs.
   }, []);
@@ -135,6 +266,7 @@ export function ServiceMapView(props: ServiceMapViewProps) {
   // Fit when the view changes, and again as islands appear until the user pans or zooms.
   useLayoutEffect(() => {
     if (boxes.size === 0) return;
+    painter.current?.setScene(packScene(drawState.current));
     const last = fittedFor.current;
     const newView = last?.view !== fitKey;
     if (newView) userMoved.current = false;
@@ -142,10 +274,16 @@ export function ServiceMapView(props: ServiceMapViewProps) {
       fittedFor.current = { view: fitKey, islands: islands.length };
       fit();
     }
-    // New data is drawn in the same commit; only zoom frames wait for requestAnimationFrame.
-    drawNow();
+    // New data is sent to the painter in the same commit; only zoom frames wait for requestAnimationFrame.
+    paintNow();
     // Only what the drawing depends on: an app re-render with the same map redraws nothing.
   }, [fitKey, boxes, islands, curves, links, related, stableSelection, palette]);
+
+  // The theme's variables change in the app's effect, after this commit drew: read them again for the next frame.
+  useEffect(() => {
+    colours.current = undefined;
+    if (isFar()) schedulePaint();
+  }, [palette]);
 
   function onBackgroundClick(event: MouseEvent<HTMLDivElement>): void {
     if (event.target instanceof Element && event.target.closest('button')) return;
@@ -153,20 +291,24 @@ export function ServiceMapView(props: ServiceMapViewProps) {
     if (!element) return;
     const rect = element.getBoundingClientRect();
     const [x, y] = transform.current.invert([event.clientX - rect.left, event.clientY - rect.top]);
-    const hit = hitTestLink(curves, x, y, 6 / transform.current.k);
-    if (hit) props.onSelectLink(hit.id);
+    const card = isFar() ? cardAt(boxes, x, y) : undefined;
+    const hit = card ? undefined : hitTestLink(curves, x, y, 6 / transform.current.k);
+    if (card) props.onSelectCard(card.id);
+    else if (hit) props.onSelectLink(hit.id);
     else props.onClearSelection();
   }
 
   return (
     <div className="map" data-testid="service-map">
       <div className="map-viewport" ref={viewport} onClick={onBackgroundClick}>
-        <canvas className="map-links" ref={canvas} aria-hidden="true" />
+        <canvas className="map-links" ref={canvas} aria-hidden="true" style={{ transformOrigin: '0 0', willChange: 'transform' }} />
         <div className="map-world" ref={world}>
           {islands.map((island) => (
             <IslandFrame key={island.key} island={island} />
           ))}
-          <CardLayer cards={cards} boxes={boxes} selection={stableSelection} related={related} onSelectCard={selectCard} />
+          <div className="map-cards" ref={cardLayer}>
+            <CardLayer cards={cards} boxes={boxes} selection={stableSelection} related={related} onSelectCard={selectCard} />
+          </div>
         </div>
       </div>
       <div className="map-controls">
@@ -255,6 +397,12 @@ const LinkList = memo(function LinkList(props: { links: ReadonlyMap<string, Link
   );
 });
 
+/** The card whose box holds a map point, if any. */
+function cardAt(boxes: ReadonlyMap<string, CardBox>, x: number, y: number): CardBox | undefined {
+  for (const box of boxes.values()) if (x >= box.x && x <= box.x + box.width && y >= box.y && y <= box.y + box.height) return box;
+  return undefined;
+}
+
 /** Cards and links to keep bright for a selection; undefined when nothing is selected. */
 function relatedTo(selection: Selection, links: ReadonlyMap<string, Link>): { cards: Set<string>; links: Set<string> } | undefined {
   if (selection.kind === 'none') return undefined;
@@ -280,15 +428,53 @@ function relatedTo(selection: Selection, links: ReadonlyMap<string, Link>): { ca
   return { cards, links: linkIds };
 }
 
-function sizeCanvas(element: HTMLCanvasElement | null, container: HTMLElement): void {
-  if (!element) return;
+/** How far a gesture may scale the moved drawing (either way) before it asks for a new one. */
+const STALE_SCALE = 1.5;
+
+/**
+ * Whether the drawing made for `drawnFor`, moved to `now`, no longer covers
+ * the viewport or is scaled past STALE_SCALE: a gesture then asks for a new
+ * drawing (made off the main thread) without waiting for its end.
+ */
+function stale(drawnFor: ViewTransform | undefined, now: ViewTransform, area: CanvasArea): boolean {
+  if (!drawnFor) return true;
+  const scale = now.k / drawnFor.k;
+  if (scale > STALE_SCALE || scale < 1 / STALE_SCALE) return true;
+  // The drawn area's edges on screen, where the move puts them.
+  const left = now.x + (-area.marginX - drawnFor.x) * scale;
+  const top = now.y + (-area.marginY - drawnFor.y) * scale;
+  const right = left + area.width * scale;
+  const bottom = top + area.height * scale;
+  const viewWidth = area.width - 2 * area.marginX;
+  const viewHeight = area.height - 2 * area.marginY;
+  return left > 0 || top > 0 || right < viewWidth || bottom < viewHeight;
+}
+
+/** Sizes the canvas to the viewport plus CANVAS_MARGIN on each side, in device pixels. */
+function sizeCanvas(element: HTMLCanvasElement | null, container: HTMLElement): CanvasArea {
   const ratio = window.devicePixelRatio || 1;
-  const width = container.clientWidth;
-  const height = container.clientHeight;
-  element.width = Math.max(1, Math.round(width * ratio));
-  element.height = Math.max(1, Math.round(height * ratio));
-  element.style.width = `${width}px`;
-  element.style.height = `${height}px`;
+  const marginX = Math.round(container.clientWidth * CANVAS_MARGIN);
+  const marginY = Math.round(container.clientHeight * CANVAS_MARGIN);
+  const width = container.clientWidth + 2 * marginX;
+  const height = container.clientHeight + 2 * marginY;
+  if (element) {
+    element.width = Math.max(1, Math.round(width * ratio));
+    element.height = Math.max(1, Math.round(height * ratio));
+    Object.assign(element.style, { left: `${-marginX}px`, top: `${-marginY}px`, width: `${width}px`, height: `${height}px` });
+  }
+  return { width, height, marginX, marginY, ratio };
+}
+
+/** The theme's card colours, from the styles.css variables in effect on the map. */
+function cardColours(element: Element): CardColours {
+  const style = getComputedStyle(element);
+  const value = (name: string, fallback: string) => style.getPropertyValue(name).trim() || fallback;
+  return {
+    surface: value('--surface', '#ffffff'),
+    border: value('--border', '#d5d9e0'),
+    text: value('--text', '#1b1f27'),
+    selected: value('--selected', '#2563eb'),
+  };
 }
 
 /** jsdom has no ResizeObserver; the map then keeps its first size. */
@@ -302,81 +488,5 @@ class ResizeObserverOrNoop {
   }
   disconnect(): void {
     this.observer?.disconnect();
-  }
-}
-
-interface StrokeGroup {
-  colour: string;
-  width: number;
-  dashed: boolean;
-  emphasised: boolean;
-  curves: LinkCurve[];
-}
-
-/** Strokes the visible links, one path per colour × width × dash, then their arrowheads. */
-function drawLinks(
-  context: CanvasRenderingContext2D,
-  element: HTMLCanvasElement,
-  transform: ZoomTransform,
-  curves: readonly LinkCurve[],
-  links: ReadonlyMap<string, Link>,
-  related: { links: Set<string> } | undefined,
-  selection: Selection,
-  palette: LinkPalette,
-): void {
-  const ratio = window.devicePixelRatio || 1;
-  context.setTransform(1, 0, 0, 1, 0, 0);
-  context.clearRect(0, 0, element.width, element.height);
-  context.setTransform(ratio * transform.k, 0, 0, ratio * transform.k, ratio * transform.x, ratio * transform.y);
-  const [minX, minY] = transform.invert([0, 0]);
-  const [maxX, maxY] = transform.invert([element.width / ratio, element.height / ratio]);
-
-  const groups = new Map<string, StrokeGroup>();
-  for (const curve of curves) {
-    if (curve.maxX < minX || curve.minX > maxX || curve.maxY < minY || curve.minY > maxY) continue;
-    const link = links.get(curve.id);
-    if (!link) continue;
-    const verdict: LinkVerdictClass = linkVerdictClass(link);
-    const dimmed = related !== undefined && !related.links.has(link.id);
-    const emphasised = selection.kind === 'link' && selection.id === link.id;
-    const colour = dimmed ? palette.dimmed : palette.verdict[verdict];
-    const width = Math.round(linkWidth(link.flowsPerSecond) * 2) / 2 + (emphasised ? 2 : 0);
-    const key = `${colour}|${width}|${verdict === 'mixed'}|${emphasised}`;
-    let group = groups.get(key);
-    if (!group) {
-      group = { colour, width, dashed: verdict === 'mixed', emphasised, curves: [] };
-      groups.set(key, group);
-    }
-    group.curves.push(curve);
-  }
-
-  const arrows = transform.k > 0.25;
-  // Zoomed out past FAR_ZOOM the canvas is rasterised in software at every
-  // frame with thousands of links in view: links are 1 screen pixel wide
-  // (which Skia draws as hairlines, far cheaper than stroking), and undashed
-  // (a 6-unit dash is under 2.5 px there anyway).
-  const far = transform.k < FAR_ZOOM;
-  for (const group of groups.values()) {
-    context.strokeStyle = group.colour;
-    context.fillStyle = group.colour;
-    // Zoomed out, a link keeps at least ~1.5 screen pixels (1 when far) so it stays visible.
-    context.lineWidth = far ? (group.emphasised ? 3 : 1) / (ratio * transform.k) : Math.max(group.width, 1.5 / transform.k);
-    context.setLineDash(group.dashed && !far ? [6, 4] : []);
-    context.beginPath();
-    for (const c of group.curves) {
-      context.moveTo(c.x1, c.y1);
-      context.bezierCurveTo(c.c1x, c.c1y, c.c2x, c.c2y, arrows ? c.x2 - 7 : c.x2, c.y2);
-    }
-    context.stroke();
-    if (!arrows) continue;
-    context.setLineDash([]);
-    context.beginPath();
-    for (const c of group.curves) {
-      context.moveTo(c.x2, c.y2);
-      context.lineTo(c.x2 - 9, c.y2 - 4.5);
-      context.lineTo(c.x2 - 9, c.y2 + 4.5);
-      context.closePath();
-    }
-    context.fill();
   }
 }
