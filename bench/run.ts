@@ -11,11 +11,12 @@ import { createCleanupStack } from './cleanupStack.ts';
 import { filterThroughput } from './filterThroughput.ts';
 import { flowProgramCost } from './flowProgramCost.ts';
 import { metricsCost } from './metricsCost.ts';
+import { policyLookupCost } from './policyLookupCost.ts';
 import { ringbufDecode } from './ringbufDecode.ts';
 import { serviceMapRender } from './serviceMapRender.ts';
 import { tcpRr } from './tcpRr.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode, serviceMapRender, apiStreamThroughput, apiFlowsLatency, filterThroughput, metricsCost];
+const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode, serviceMapRender, apiStreamThroughput, apiFlowsLatency, filterThroughput, metricsCost, policyLookupCost];
 const DEFAULT_JSON_PATH = '/tmp/tycho-bench-results.json';
 
 const USAGE = `Usage: npm run bench -- [<name>…] [--json <path>]

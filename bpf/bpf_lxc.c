@@ -16,6 +16,7 @@
 #include "conntrack.h"
 #include "events.h"
 #include "drop.h"
+#include "policy.h"
 
 /* What every event from this endpoint says about where it was seen. Only
  * packets that raise an event pay for the endpoint lookup. */
@@ -51,6 +52,7 @@ static __noinline void trace_packet(struct __sk_buff *skb, const struct packet *
 
 	event_meta_init(&meta, skb, obs_point);
 	meta.is_reply = ct->is_reply;
+	policy_event_identities(&meta, ct);
 	if (l7_payload) {
 		meta.sub_type = ct->trace_reason ? ct->trace_reason : TYCHO_TRACE_PAYLOAD;
 		emit_payload_event(skb, pkt, &meta, ct->entry, config_payload_max(config_get()));
@@ -90,6 +92,11 @@ static __always_inline int handle_packet(struct __sk_buff *skb, __u8 obs_point)
 	ret = ct_process(&pkt, skb->ifindex, obs_point, &ct);
 	if (ret < 0)
 		return drop_with_event(skb, &pkt, obs_point, ret);
+
+	/* Policy judges the packet that opened a connection here; later
+	 * packets of an allowed one pass (bpf/lib/policy.h). */
+	if (ct.trace_reason == TYCHO_TRACE_NEW && policy_new_connection(skb, &pkt, &ct, obs_point))
+		return TC_ACT_SHOT;
 
 	/* Most packets end here: an established connection, nothing to tell.
 	 * Up to here they read no config; the L7 ports were checked when the

@@ -36,8 +36,10 @@ export interface AgentOptions {
   lostEventsPollMs?: number;
   /** Every enriched flow, payload included (the hook L7 parsing attaches to). */
   onFlow?: (enriched: EnrichedFlow) => void;
-  /** Where resolved policy goes; until the eBPF side enforces it, a recording implementation. */
+  /** Where resolved policy and the ipcache go: the BPF maps in the real agent (createBpfPolicyDatapath), a recording implementation by default. */
   policyDatapath?: PolicyDatapath;
+  /** How often pod and node addresses are checked for changes to send to the policy datapath. */
+  hostAddressPollMs?: number;
   /** Hubble metrics: every flow the observer publishes feeds them; served on `listen` at GET /metrics. */
   metrics?: { flowMetrics: FlowMetrics; listen: ListenAddress };
   /** The service load-balancer's controller, served at GET /v1/services. */
@@ -78,6 +80,7 @@ export async function startAgent(options: AgentOptions) {
     ...(options.ringCapacity ? { ringCapacity: options.ringCapacity } : {}),
     ...(flowMetrics ? { listener: { onFlow: (flow) => flowMetrics.processFlow(flow), onLost: (source, count) => flowMetrics.reportLost(source, count) } } : {}),
   });
+  const policyDatapath = options.policyDatapath ?? createRecordingPolicyDatapath().datapath;
   const policyStore = new DirectoryKubeStore(options.kubeDir);
   const policy: PolicyResolver = new PolicyResolver({
     readPolicies: () => policyStore.policies.policies(),
@@ -85,7 +88,7 @@ export async function startAgent(options: AgentOptions) {
     identities: () => identities.list().map((record) => ({ id: record.identity, labels: record.labels })),
     endpoints: () => localEndpoints.list(),
     dnsRecords: () => fqdnCache.records(),
-    datapath: options.policyDatapath ?? createRecordingPolicyDatapath().datapath,
+    datapath: policyDatapath,
     log,
   });
   const interfaceNames = createInterfaceNameLookup();
@@ -95,7 +98,11 @@ export async function startAgent(options: AgentOptions) {
     lookupIp: (ip) => ipCache.lookup(ip),
     bootNsToWallMs: (tsNs) => options.datapath.bootNsToWallMs(tsNs),
     interfaceName: (ifindex) => localEndpoints.byIfindex(ifindex)?.hostIfname ?? interfaceNames.nameOf(ifindex),
-    labelsOfIdentity: (identity) => identities.labelsOf(identity),
+    // Workload identities are cluster-wide; CIDR identities (world addresses policy names) are the resolver's.
+    labelsOfIdentity: (identity) => {
+      const labels = identities.labelsOf(identity) ?? policy.cidrIdentities().find((cidr) => cidr.id === identity)?.labels;
+      return labels ? [...labels] : undefined;
+    },
   });
   const fqdnCache = new FqdnCache({ onLearn: () => policy.schedule() });
   const l7Tracker = createL7Tracker({ fqdnCache });
@@ -121,17 +128,42 @@ export async function startAgent(options: AgentOptions) {
   }, options.lostEventsPollMs ?? 1000);
   lostTimer.unref();
 
+  // The ipcache's pod and node addresses: before the first resolution, and
+  // whenever the store or the local endpoints change (checked cheaply: the
+  // IpCache rebuilds only after a change under the kube dir).
+  let sentHostAddresses = '';
+  const syncHostAddresses = () => {
+    const byAddress = new Map(ipCache.addresses().map((entry) => [entry.address, entry]));
+    for (const endpoint of localEndpoints.list()) {
+      if (endpoint.ipv4) byAddress.set(endpoint.ipv4, { address: endpoint.ipv4, identity: endpoint.identity, local: true });
+    }
+    const addresses = [...byAddress.values()].sort((a, b) => a.address.localeCompare(b.address));
+    const text = JSON.stringify(addresses);
+    if (text === sentHostAddresses) return;
+    try {
+      policyDatapath.updateHostAddresses(addresses);
+      sentHostAddresses = text;
+    } catch (err) {
+      log(`policy datapath: ipcache: ${(err as Error).message}`);
+    }
+  };
+  syncHostAddresses();
+  const hostAddressTimer = setInterval(syncHostAddresses, options.hostAddressPollMs ?? 250);
+  hostAddressTimer.unref();
+
   // Scheduled rather than run here: a store file that cannot be read is logged, never fatal to the agent.
   policy.schedule();
   policy.watch(options.kubeDir);
   const endpointRegistry = {
     register: (registration: Parameters<EndpointManager['register']>[0]) => {
       const endpoint = localEndpoints.register(registration);
+      syncHostAddresses();
       policy.schedule();
       return endpoint;
     },
     deregister: (containerId: string) => {
       localEndpoints.deregister(containerId);
+      syncHostAddresses();
       policy.schedule();
     },
     list: () => localEndpoints.list(),
@@ -149,6 +181,7 @@ export async function startAgent(options: AgentOptions) {
     policy,
     async stop(): Promise<void> {
       clearInterval(lostTimer);
+      clearInterval(hostAddressTimer);
       ipCache.close();
       policy.close();
       await Promise.all([api.close(), metricsServer?.close()]);

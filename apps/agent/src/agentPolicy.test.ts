@@ -91,6 +91,16 @@ function synFrom(endpointId: number, dport: number, dropReason = 0): FlowEvent {
 }
 
 describe('agent policy', () => {
+  it("gives the policy datapath's ipcache every pod address with its identity, and follows the store", async () => {
+    const identityOf = (address: string) => policyDatapath.hostAddresses().find((host) => host.address === address)?.identity;
+    await vi.waitFor(() => expect(identityOf('10.244.0.8')).toBeGreaterThanOrEqual(256));
+    expect(policyDatapath.hostAddresses().find((host) => host.address === '10.244.0.7')).toMatchObject({ local: true });
+    expect(identityOf('10.244.0.7')).not.toBe(identityOf('10.244.0.8'));
+
+    store.put('pods', { metadata: { name: 'echo-b-1', namespace: 'default', labels: { name: 'echo-b' } }, spec: { nodeName: 'node-2', containers: [] }, status: { podIP: '10.244.1.9' } });
+    await vi.waitFor(() => expect(policyDatapath.hostAddresses().find((host) => host.address === '10.244.1.9')).toMatchObject({ local: false }), { timeout: 5_000 });
+  });
+
   it('resolves a registered endpoint and re-resolves when a policy is applied to the store', async () => {
     const id = await registerClient();
     await vi.waitFor(() => expect(policyDatapath.endpoints.get(id)?.egress?.enforced).toBe(false));

@@ -157,6 +157,12 @@ describe('flow enricher', () => {
     expect(flow.event_type).toEqual({ type: 1, sub_type: 133 });
   });
 
+  it('gives a drop its traffic direction but no observation point, as Hubble does', () => {
+    const { flow } = enricher().enrich(flowEvent({ type: 1, verdict: 2, dropReason: 133, subType: 133, obsPoint: 5 }));
+    expect(flow.traffic_direction).toBe('EGRESS');
+    expect(flow.trace_observation_point).toBeUndefined();
+  });
+
   it('decodes UDP and ICMP', () => {
     const udp = enricher().enrich(flowEvent({ proto: 17, sport: 40000, dport: 53, tcpFlags: 0 })).flow;
     expect(udp.l4).toEqual({ UDP: { source_port: 40000, destination_port: 53 } });

@@ -88,7 +88,8 @@ export function createFlowEnricher(options: FlowEnricherOptions) {
       node_name: options.nodeName,
       event_type: subType ? { type: event.type, sub_type: subType } : { type: event.type },
       ...(direction ? { traffic_direction: direction } : {}),
-      ...(observationPoint !== 'UNKNOWN_POINT' ? { trace_observation_point: observationPoint } : {}),
+      // A drop is no trace: Hubble gives it a direction but no observation point.
+      ...(observationPoint !== 'UNKNOWN_POINT' && !dropped ? { trace_observation_point: observationPoint } : {}),
       ...(dropped ? { drop_reason_desc: dropReasonName(event.dropReason) } : {}),
       is_reply: event.isReply,
       interface: interfaceName ? { index: event.ifindex, name: interfaceName } : { index: event.ifindex },

@@ -96,6 +96,13 @@ describe('namePoliciesOnFlow', () => {
     expect(named.ingress_allowed_by?.map((policy) => [policy.kind, policy.name, policy.namespace])).toEqual([['CiliumClusterwideNetworkPolicy', 'echo-from-cluster', undefined]]);
   });
 
+  it("names only the side that dropped a flow when the drop's traffic direction is known", () => {
+    const drop = { verdict: 'DROPPED', drop_reason: 133, drop_reason_desc: 'POLICY_DENIED', trace_observation_point: undefined, traffic_direction: 'EGRESS' } as const;
+    const named = namePoliciesOnFlow(flow(drop, 9090), context);
+    expect(named.egress_denied_by).toEqual([allowedCnp]);
+    expect(named.ingress_allowed_by).toBeUndefined();
+  });
+
   it('names the deny rule that dropped a flow (POLICY_DENY), over the allow', () => {
     const named = namePoliciesOnFlow(flow({ verdict: 'DROPPED', drop_reason: 181, drop_reason_desc: 'POLICY_DENY' }, 23), context);
     expect(named.egress_denied_by?.map((policy) => policy.name)).toEqual(['no-telnet']);

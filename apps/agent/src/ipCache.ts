@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeStore } from '@tycho/kube';
 import { ReservedIdentity, reservedIdentityLabels, type ReservedIdentityName, type Workload } from '@tycho/flow';
@@ -92,6 +93,18 @@ export class IpCache {
     const pod = this.pods.get(podKey(namespace, podName));
     const labels = securityLabels(namespace, pod?.metadata?.labels);
     return { identity: this.options.identities.identityFor(labels), labels, workloads: pod ? workloadsOf(pod) : [] };
+  }
+
+  /**
+   * Every IPv4 address of the store's pods and nodes and of this node, with
+   * its identity (what the datapath's ipcache map holds); `local` = on this
+   * node. Rebuilt first when the store changed.
+   */
+  addresses(): { address: string; identity: number; local: boolean }[] {
+    if (this.stale) this.refresh();
+    return [...this.entries]
+      .filter(([ip]) => isIPv4(ip))
+      .map(([address, entry]) => ({ address, identity: entry.identity, local: entry.nodeName === this.options.nodeName }));
   }
 
   refresh(): void {

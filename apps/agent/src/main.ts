@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { NodeDatapath, ServiceDatapath } from '@tycho/datapath';
+import { NodeDatapath, PolicyMaps, ServiceDatapath } from '@tycho/datapath';
 import { DirectoryKubeStore } from '@tycho/kube';
 import { createFlowMetrics } from '@tycho/metrics';
 import { startAgent } from './agent.ts';
 import { AGENT_USAGE, parseAgentFlags } from './agentFlags.ts';
+import { createBpfPolicyDatapath } from './bpfPolicyDatapath.ts';
 import { ServicesController } from './servicesController.ts';
 
 const PAYLOAD_MAX = 256;
@@ -24,6 +25,9 @@ const datapath = NodeDatapath.open({
   pinDir: config.pinDir,
   config: { reportIntervalNs: config.reportIntervalMs * 1e6, l7Ports: config.l7Ports, payloadMax: PAYLOAD_MAX },
 });
+// Policy enforcement: the ipcache, policy and per-endpoint policy maps that
+// NodeDatapath.open just pinned (bpf/lib/policy.h).
+const policyMaps = PolicyMaps.open(config.pinDir);
 // Socket-level service load-balancing at the node's cgroup: every pod and
 // host-network process of the node is below it.
 const serviceDatapath = config.cgroup ? ServiceDatapath.open({ pinDir: config.pinDir }) : undefined;
@@ -56,6 +60,7 @@ const agent = await startAgent({
   kubeDir: config.kubeDir,
   ringCapacity: config.ringCapacity,
   datapath,
+  policyDatapath: createBpfPolicyDatapath(policyMaps),
   ...(services ? { services } : {}),
   ...(config.metrics ? { metrics: { flowMetrics: createFlowMetrics(config.metrics.options), listen: config.metrics.listen } } : {}),
 });
@@ -65,6 +70,7 @@ async function shutdown(signal: string): Promise<void> {
   await agent.stop();
   services?.close();
   serviceDatapath?.close();
+  policyMaps.close();
   datapath.close();
   process.exit(0);
 }

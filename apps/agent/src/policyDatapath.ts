@@ -10,6 +10,14 @@ export interface DirectionMapState {
   readonly keys: readonly PolicyMapKey[];
 }
 
+/** A pod or node address for the ipcache (/32), from the agent's IpCache. */
+export interface HostAddress {
+  readonly address: string;
+  readonly identity: number;
+  /** A pod of this node, or this node itself. */
+  readonly local: boolean;
+}
+
 /**
  * The seam between the agent's policy resolution and the datapath
  * (docs/contracts.md, "Policy datapath seam"). The agent calls it whenever a
@@ -24,6 +32,8 @@ export interface PolicyDatapath {
   removeEndpoint(endpointId: number): void;
   /** Node-local CIDR identities (from policies' CIDRs and toFQDNs answers) for the ipcache LPM map. */
   updateCidrIdentities(added: readonly Identity[], removed: readonly Identity[]): void;
+  /** Every IPv4 pod and node address the agent knows, replacing the previous set (the ipcache's /32 entries). */
+  updateHostAddresses(addresses: readonly HostAddress[]): void;
 }
 
 export type PolicyDatapathCall =
@@ -32,14 +42,16 @@ export type PolicyDatapathCall =
   | { op: 'updateCidrIdentities'; added: readonly Identity[]; removed: readonly Identity[] };
 
 /**
- * The implementation in use until the eBPF side enforces policy: it keeps the
- * current state per endpoint (what `GET /v1/policies` shows) and the calls
- * made, which tests read.
+ * The implementation for tests and for agents without a datapath (the real
+ * agent uses createBpfPolicyDatapath): it keeps the current state per
+ * endpoint, the calls made (host addresses apart: they follow every pod
+ * change, and are kept as the last set given), which tests read.
  */
 export function createRecordingPolicyDatapath() {
   const calls: PolicyDatapathCall[] = [];
   const endpoints = new Map<number, Partial<Record<Direction, DirectionMapState>>>();
   const cidrIdentities = new Map<number, Identity>();
+  let hostAddresses: readonly HostAddress[] = [];
   const datapath: PolicyDatapath = {
     setEndpointPolicy(endpointId, direction, state) {
       calls.push({ op: 'setEndpointPolicy', endpointId, direction, state });
@@ -54,8 +66,17 @@ export function createRecordingPolicyDatapath() {
       for (const identity of removed) cidrIdentities.delete(identity.id);
       for (const identity of added) cidrIdentities.set(identity.id, identity);
     },
+    updateHostAddresses(addresses) {
+      hostAddresses = addresses;
+    },
   };
-  return { datapath, calls, endpoints, cidrIdentities } as const;
+  return {
+    datapath,
+    calls,
+    endpoints,
+    cidrIdentities,
+    hostAddresses: () => hostAddresses,
+  } as const;
 }
 
 export type RecordingPolicyDatapath = ReturnType<typeof createRecordingPolicyDatapath>;

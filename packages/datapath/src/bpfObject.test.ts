@@ -14,7 +14,9 @@ describe('BpfObject', () => {
     const object = BpfObject.open(DEFAULT_OBJECT_PATH);
     try {
       expect(object.programNames().sort()).toEqual(['from_container', 'to_container']);
-      expect(object.mapNames().sort()).toEqual(['tycho_config', 'tycho_counters', 'tycho_ct4', 'tycho_ct6', 'tycho_endpoints', 'tycho_events']);
+      expect(object.mapNames().sort()).toEqual([
+        'tycho_config', 'tycho_counters', 'tycho_ct4', 'tycho_ct6', 'tycho_endpoints', 'tycho_events', 'tycho_ipcache4', 'tycho_policy', 'tycho_policy_ep',
+      ]);
     } finally {
       object.close();
     }

@@ -1,0 +1,165 @@
+import type { IpcacheEntry, IpcacheKey4, PolicyEndpointState, PolicyKey, PolicyValue } from '@tycho/datapath';
+import { type Direction, type Identity, type PolicyRef, prefixOfIdentity } from '@tycho/policy';
+import type { DirectionMapState, HostAddress, PolicyDatapath } from './policyDatapath.ts';
+
+/** The part of a BpfMap the writer uses (PolicyMaps' maps; tests pass real ones). */
+export interface PolicyMapHandle<K, V> {
+  get(key: K): V | undefined;
+  set(key: K, value: V): void;
+  delete(key: K): boolean;
+  keys(): Iterable<K>;
+}
+
+/** The node's policy maps (@tycho/datapath's PolicyMaps). */
+export interface PolicyMapSet {
+  readonly ipcache: PolicyMapHandle<IpcacheKey4, IpcacheEntry>;
+  readonly policy: PolicyMapHandle<PolicyKey, PolicyValue>;
+  readonly endpoints: PolicyMapHandle<number, PolicyEndpointState>;
+}
+
+const NOT_LOOKED_UP = { enforced: false, needsLookup: false } as const;
+
+function policyKeyId(key: PolicyKey): string {
+  return `${key.endpointId}/${key.direction}/${key.identity}/${key.protocol}/${key.port}/${key.prefixLen}`;
+}
+
+function ipcacheKeyId(key: IpcacheKey4): string {
+  return `${key.address}/${key.prefixLen}`;
+}
+
+function ipv4OfBigint(address: bigint): string {
+  const n = Number(address);
+  return [24, 16, 8, 0].map((shift) => (n >>> shift) & 0xff).join('.');
+}
+
+/**
+ * The PolicyDatapath that enforces: writes the agent's resolved policy into
+ * the node's BPF maps (bpf/lib/policy.h; docs/contracts.md "Policy
+ * enforcement in eBPF").
+ * - Policy map: one key per PolicyMapKey, `{endpointId, direction,
+ *   identity, protocol, port, prefixLen}` → `{deny, policyList}`, where
+ *   policyList numbers each distinct list of policies (1, 2, …; 0 = none).
+ * - Per-endpoint flags: enforced / needs lookup per direction.
+ * - ipcache: the CIDR identities' prefixes, and every pod and node address
+ *   (/32) from `updateHostAddresses`; a host address wins over a CIDR /32.
+ * Writes are ordered so that a change never opens a gap: new keys first,
+ * then the endpoint's flags, then the keys that went away. The maps'
+ * existing contents (a restarted agent reuses the pins) are read first, so
+ * the first write for an endpoint also removes what the last agent left.
+ */
+export function createBpfPolicyDatapath(maps: PolicyMapSet): PolicyDatapath {
+  /** Keys written per endpoint and direction. */
+  const written = new Map<number, Map<Direction, Map<string, PolicyKey>>>();
+  const flags = new Map<number, PolicyEndpointState>();
+  const policyLists = new Map<string, number>();
+  const cidrEntries = new Map<string, { key: IpcacheKey4; entry: IpcacheEntry }>();
+  let hostEntries = new Map<string, { key: IpcacheKey4; entry: IpcacheEntry }>();
+  const ipcacheWritten = new Map<string, IpcacheEntry>();
+
+  for (const key of maps.policy.keys()) keysOf(key.endpointId, key.direction).set(policyKeyId(key), key);
+  for (const endpointId of maps.endpoints.keys()) {
+    const state = maps.endpoints.get(endpointId);
+    if (state) flags.set(endpointId, state);
+  }
+  for (const key of maps.ipcache.keys()) {
+    const entry = maps.ipcache.get(key);
+    if (entry) ipcacheWritten.set(ipcacheKeyId(key), entry);
+  }
+
+  function keysOf(endpointId: number, direction: Direction): Map<string, PolicyKey> {
+    let byDirection = written.get(endpointId);
+    if (!byDirection) written.set(endpointId, (byDirection = new Map()));
+    let keys = byDirection.get(direction);
+    if (!keys) byDirection.set(direction, (keys = new Map()));
+    return keys;
+  }
+
+  function policyListOf(policies: readonly PolicyRef[]): number {
+    if (policies.length === 0) return 0;
+    const id = JSON.stringify(policies.map((ref) => [ref.kind, ref.namespace, ref.name]).sort());
+    let number = policyLists.get(id);
+    if (number === undefined) policyLists.set(id, (number = policyLists.size + 1));
+    return number;
+  }
+
+  /** Makes the ipcache map hold the union of CIDR and host entries, writing only differences. */
+  function syncIpcache(): void {
+    const wanted = new Map<string, { key: IpcacheKey4; entry: IpcacheEntry }>([...cidrEntries, ...hostEntries]);
+    for (const [id, { key, entry }] of wanted) {
+      const before = ipcacheWritten.get(id);
+      if (before && before.identity === entry.identity && before.local === entry.local) continue;
+      maps.ipcache.set(key, entry);
+      ipcacheWritten.set(id, entry);
+    }
+    for (const id of [...ipcacheWritten.keys()]) {
+      if (wanted.has(id)) continue;
+      const [address, prefixLen] = id.split('/');
+      maps.ipcache.delete({ address: address!, prefixLen: Number(prefixLen) });
+      ipcacheWritten.delete(id);
+    }
+  }
+
+  const datapath: PolicyDatapath = {
+    setEndpointPolicy(endpointId: number, direction: Direction, state: DirectionMapState): void {
+      // Tracks every key as it is written: after a failed call the next one still removes what is not wanted.
+      const tracked = keysOf(endpointId, direction);
+      const after = new Map<string, PolicyKey>();
+      for (const mapKey of state.keys) {
+        const key: PolicyKey = {
+          endpointId,
+          direction,
+          identity: mapKey.identity,
+          protocol: mapKey.protocol,
+          port: mapKey.port,
+          prefixLen: mapKey.prefixLen,
+        };
+        maps.policy.set(key, { deny: mapKey.deny, policyList: policyListOf(mapKey.policies) });
+        tracked.set(policyKeyId(key), key);
+        after.set(policyKeyId(key), key);
+      }
+      const current = flags.get(endpointId) ?? { ingress: NOT_LOOKED_UP, egress: NOT_LOOKED_UP };
+      const next = { ...current, [direction]: { enforced: state.enforced, needsLookup: state.needsLookup } };
+      maps.endpoints.set(endpointId, next);
+      flags.set(endpointId, next);
+      for (const [id, key] of tracked) {
+        if (after.has(id)) continue;
+        maps.policy.delete(key);
+        tracked.delete(id);
+      }
+    },
+
+    removeEndpoint(endpointId: number): void {
+      maps.endpoints.delete(endpointId);
+      flags.delete(endpointId);
+      for (const keys of written.get(endpointId)?.values() ?? []) for (const key of keys.values()) maps.policy.delete(key);
+      written.delete(endpointId);
+    },
+
+    updateCidrIdentities(added: readonly Identity[], removed: readonly Identity[]): void {
+      for (const identity of removed) {
+        const prefix = prefixOfIdentity(identity);
+        if (prefix?.family === 4) cidrEntries.delete(ipcacheKeyId({ address: ipv4OfBigint(prefix.address), prefixLen: prefix.length }));
+      }
+      for (const identity of added) {
+        const prefix = prefixOfIdentity(identity);
+        // The ipcache holds IPv4 prefixes only (IPv6 is not enforced yet).
+        if (prefix?.family !== 4) continue;
+        const key = { address: ipv4OfBigint(prefix.address), prefixLen: prefix.length };
+        cidrEntries.set(ipcacheKeyId(key), { key, entry: { identity: identity.id, local: false } });
+      }
+      syncIpcache();
+    },
+
+    updateHostAddresses(addresses: readonly HostAddress[]): void {
+      const next = new Map<string, { key: IpcacheKey4; entry: IpcacheEntry }>();
+      for (const host of addresses) {
+        const key = { address: host.address, prefixLen: 32 };
+        next.set(ipcacheKeyId(key), { key, entry: { identity: host.identity, local: host.local } });
+      }
+      hostEntries = next;
+      syncIpcache();
+    },
+  };
+
+  return datapath;
+}

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Flow, GetFlowsResponse } from '@tycho/flow';
+import { tycho } from './labTestSupport.ts';
+
+/*
+ * Network policy in the lab, end to end through the `tycho` command: the
+ * seed's three CiliumNetworkPolicies are enforced by the eBPF datapath, so
+ * the connectivity check passes whole (pod-to-a-l3-denied-cnp because its
+ * GET to echo-a is dropped), and that drop is a flow naming the policy.
+ */
+
+const workloadOf = (endpoint: Flow['source']) => endpoint?.workloads?.[0]?.name;
+
+async function droppedFlows(): Promise<Flow[]> {
+  const out = await tycho(['observe', '--verdict', 'DROPPED', '-o', 'json'], 60_000);
+  return out
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as GetFlowsResponse)
+    .flatMap((response) => (response.flow ? [response.flow] : []));
+}
+
+describe('tycho lab with network policy', () => {
+  beforeAll(async () => {
+    await tycho(['lab', 'up', '--detach']);
+  }, 300_000);
+
+  afterAll(async () => {
+    await tycho(['lab', 'down']);
+  }, 120_000);
+
+  it('tycho connectivity test reports every check passing', async () => {
+    const report = await tycho(['connectivity', 'test', '--timeout', '120'], 180_000);
+    expect(report.split('\n')[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/);
+    expect(report).toMatch(/^pod-to-a-l3-denied-cnp\s+1\/1\s/m);
+    expect(report).toMatch(/^pod-to-external-fqdn-allow-google-cnp\s+1\/1\s/m);
+    expect(report).toContain('✅ All 15 checks passed');
+  }, 200_000);
+
+  it('tycho observe --verdict DROPPED shows the pod-to-a-l3-denied-cnp → echo-a drop with POLICY_DENIED and the policy', async () => {
+    const deadline = Date.now() + 60_000;
+    let drop: Flow | undefined;
+    while (!drop) {
+      drop = (await droppedFlows()).find((flow) => workloadOf(flow.source) === 'pod-to-a-l3-denied-cnp' && workloadOf(flow.destination) === 'echo-a');
+      if (!drop && Date.now() > deadline) throw new Error('no pod-to-a-l3-denied-cnp → echo-a drop among the DROPPED flows');
+      if (!drop) await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+    expect(drop).toMatchObject({
+      verdict: 'DROPPED',
+      drop_reason: 133,
+      drop_reason_desc: 'POLICY_DENIED',
+      event_type: { type: 1, sub_type: 133 },
+      traffic_direction: 'EGRESS',
+      l4: { TCP: { destination_port: 8080 } },
+      source: { namespace: 'default' },
+      destination: { namespace: 'default' },
+      egress_denied_by: [{ name: 'pod-to-a-l3-denied-cnp', namespace: 'default', kind: 'CiliumNetworkPolicy' }],
+    });
+    expect(drop.source?.identity).toBeGreaterThanOrEqual(256);
+    expect(drop.destination?.identity).toBeGreaterThanOrEqual(256);
+    expect(drop.destination?.identity).not.toBe(drop.source?.identity);
+  }, 120_000);
+});
