@@ -43,7 +43,7 @@ export interface AgentOptions {
   /** Hubble metrics: every flow the observer publishes feeds them; served on `listen` at GET /metrics. */
   metrics?: { flowMetrics: FlowMetrics; listen: ListenAddress };
   /** The service load-balancer's controller, served at GET /v1/services. */
-  services?: { status(): ServicesStatus };
+  services?: { status(): ServicesStatus; serviceOfBackend?(address: string, port: number, protocol: 'TCP' | 'UDP'): { name: string; namespace: string } | undefined };
   log?: (message: string) => void;
 }
 
@@ -92,7 +92,9 @@ export async function startAgent(options: AgentOptions) {
     log,
   });
   const interfaceNames = createInterfaceNameLookup();
+  const services = options.services;
   const enricher = createFlowEnricher({
+    ...(services?.serviceOfBackend ? { serviceOfBackend: (address, port, protocol) => services.serviceOfBackend?.(address, port, protocol) } : {}),
     namePolicies: (flow) => namePoliciesOnFlow(flow, policy),
     nodeName: options.nodeName,
     lookupIp: (ip) => ipCache.lookup(ip),

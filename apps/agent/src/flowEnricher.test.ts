@@ -58,7 +58,7 @@ function addPod(namespace: string, name: string, node: string, ip: string, label
   });
 }
 
-function enricher() {
+function enricher(extra: Partial<Parameters<typeof createFlowEnricher>[0]> = {}) {
   const ipCache = new IpCache({
     store,
     identities,
@@ -71,6 +71,7 @@ function enricher() {
     bootNsToWallMs: (tsNs) => BOOT_EPOCH_MS + tsNs / 1e6,
     interfaceName: (ifindex) => (ifindex === 17 ? 'lxc-pod-to-a' : undefined),
     newUuid: () => 'c0ffee00-0000-4000-8000-000000000001',
+    ...extra,
   });
 }
 
@@ -87,6 +88,32 @@ beforeEach(() => {
 afterEach(() => rmSync(kubeDir, { recursive: true, force: true }));
 
 describe('flow enricher', () => {
+  it('names the service of a backend: destination_service on requests, source_service on replies', () => {
+    const echoA = { name: 'echo-a', namespace: 'default' };
+    const asked: string[] = [];
+    const withServices = enricher({
+      serviceOfBackend: (address, port, protocol) => {
+        asked.push(`${address}:${port}/${protocol}`);
+        return address === '10.244.1.7' && port === 8080 && protocol === 'TCP' ? echoA : undefined;
+      },
+    });
+    const request = withServices.enrich(flowEvent()).flow;
+    expect(request.destination_service).toEqual(echoA);
+    expect(request.source_service).toBeUndefined();
+    // Hubble's field order: the services come right after event_type.
+    expect(Object.keys(request).slice(Object.keys(request).indexOf('event_type'), Object.keys(request).indexOf('event_type') + 2)).toEqual(['event_type', 'destination_service']);
+
+    const reply = withServices.enrich(flowEvent({ isReply: true, saddr: '10.244.1.7', daddr: '10.244.0.5', sport: 8080, dport: 51234, obsPoint: 4 })).flow;
+    expect(reply.source_service).toEqual(echoA);
+    expect(reply.destination_service).toBeUndefined();
+
+    const udpElsewhere = withServices.enrich(flowEvent({ proto: 17, dport: 53 })).flow;
+    expect(udpElsewhere.destination_service).toBeUndefined();
+    const icmp = withServices.enrich(flowEvent({ proto: 1, sport: 8, dport: 0 })).flow;
+    expect(icmp.destination_service).toBeUndefined();
+    expect(asked).toEqual(['10.244.1.7:8080/TCP', '10.244.1.7:8080/TCP', '10.244.1.7:53/UDP']);
+  });
+
   it('turns an egress TCP SYN between pods into a Hubble flow', () => {
     const clientLabels = ['k8s:io.kubernetes.pod.namespace=default', 'k8s:name=pod-to-a'];
     const echoLabels = ['k8s:io.kubernetes.pod.namespace=default', 'k8s:name=echo-a'];

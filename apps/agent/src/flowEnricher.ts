@@ -14,6 +14,7 @@ import {
   type Endpoint,
   type Flow,
   type Layer4,
+  type Service,
   type TraceObservationPoint,
   type TrafficDirection,
 } from '@tycho/flow';
@@ -38,6 +39,12 @@ export interface FlowEnricherOptions {
   interfaceName: (ifindex: number) => string | undefined;
   /** Labels of an identity the datapath reports but the IP cache did not give (workload identities). */
   labelsOfIdentity?: (identity: number) => string[] | undefined;
+  /**
+   * The one service a backend address:port serves (socket-level load-balancing
+   * leaves the backend's address on the packets): names `destination_service`
+   * of requests and `source_service` of replies.
+   */
+  serviceOfBackend?: (address: string, port: number, protocol: 'TCP' | 'UDP') => Service | undefined;
   /** Sets the policy fields (`egress_allowed_by`, …) of a flow before its Summary; see flowPolicies.ts. */
   namePolicies?: (flow: Flow) => void;
   newUuid?: () => string;
@@ -87,6 +94,7 @@ export function createFlowEnricher(options: FlowEnricherOptions) {
       Type: 'L3_L4',
       node_name: options.nodeName,
       event_type: subType ? { type: event.type, sub_type: subType } : { type: event.type },
+      ...serviceFields(event, l4),
       ...(direction ? { traffic_direction: direction } : {}),
       // A drop is no trace: Hubble gives it a direction but no observation point.
       ...(observationPoint !== 'UNKNOWN_POINT' && !dropped ? { trace_observation_point: observationPoint } : {}),
@@ -99,6 +107,18 @@ export function createFlowEnricher(options: FlowEnricherOptions) {
     options.namePolicies?.(flow);
     flow.Summary = l4Summary(l4);
     return { flow, payload: event.payload };
+  }
+
+  function serviceFields(event: FlowEvent, l4: Layer4 | undefined): Pick<Flow, 'source_service' | 'destination_service'> {
+    const serviceOf = options.serviceOfBackend;
+    const protocol = l4?.TCP ? 'TCP' : l4?.UDP ? 'UDP' : undefined;
+    if (!serviceOf || !protocol) return {};
+    if (event.isReply) {
+      const service = serviceOf(event.saddr, event.sport, protocol);
+      return service ? { source_service: service } : {};
+    }
+    const service = serviceOf(event.daddr, event.dport, protocol);
+    return service ? { destination_service: service } : {};
   }
 
   return { enrich } as const;

@@ -71,6 +71,9 @@ describe('ServicesController', () => {
     expect(ops.filter((op) => op.op === 'delete').map((op) => op.map)).toEqual(['services', 'services', 'services', 'backends']);
     expect(ops.filter((op) => op.op === 'upsert').every((op) => op.map === 'services' && op.entry.key.backendSlot === 0 && op.entry.value.count === 1)).toBe(true);
     expect(services.revision).toBe(2);
+    // Flows name the service of a ready backend only.
+    expect(services.serviceOfBackend('10.244.1.12', 8080, 'TCP')).toEqual({ name: 'echo', namespace: 'default' });
+    expect(services.serviceOfBackend('10.244.1.13', 8080, 'TCP')).toBeUndefined();
   });
 
   it('keeps the last good maps and reports the error when a Service is invalid', () => {

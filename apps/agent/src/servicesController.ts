@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { KubeStore } from '@tycho/kube';
 import {
+  BackendServiceIndex,
   buildServiceModel,
   compileServiceMaps,
   diffServiceMaps,
@@ -12,6 +13,7 @@ import {
   type ServiceModel,
   type ServiceModelOptions,
   type ServiceMapOp,
+  type ServiceName,
 } from '@tycho/services';
 
 /** What the controller needs of the kernel side (ServiceDatapath in @tycho/datapath; tests record). */
@@ -71,6 +73,7 @@ type Previous = NonNullable<ServiceModelOptions['previous']>;
  */
 export class ServicesController {
   private model: ServiceModel | undefined;
+  private backendServices: BackendServiceIndex | undefined;
   private entries: ServiceMapEntries | undefined;
   private previous: Previous | undefined;
   private revisionNumber = 0;
@@ -118,6 +121,7 @@ export class ServicesController {
     }
     const changed = !this.entries || JSON.stringify(serviceListRows(model, this.options.nodeName)) !== JSON.stringify(this.rows());
     this.model = model;
+    this.backendServices = new BackendServiceIndex(model);
     this.entries = next;
     this.previous = { frontendIds: model.frontendIds, backendIds: model.backendIds, addresses: model.addresses };
     this.lastError = undefined;
@@ -146,6 +150,11 @@ export class ServicesController {
     this.watcher.on('error', () => this.schedule());
     this.pollTimer = setInterval(() => this.schedule(), this.options.pollMs ?? 2000);
     this.pollTimer.unref();
+  }
+
+  /** The one service whose backend this is (for `destination_service` on flows). */
+  serviceOfBackend(address: string, port: number, protocol: 'TCP' | 'UDP'): ServiceName | undefined {
+    return this.backendServices?.serviceOf(address, port, protocol);
   }
 
   status(): ServicesStatus {

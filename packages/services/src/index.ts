@@ -64,3 +64,4 @@ export {
 } from './backendSelection.ts';
 export { serviceDnsRecords, resolveServiceName, CLUSTER_DOMAIN } from './serviceDns.ts';
 export { ipv4ToNumber, numberToIpv4, parseIpv4Cidr, cidrContains, compareIpv4, compareText, type Ipv4Cidr } from './ipv4.ts';
+export { BackendServiceIndex, type ServiceName } from './backendServices.ts';
