@@ -5,25 +5,31 @@ import type { Card, Link } from '@tycho/servicemap';
  * sequence of inputs gives the same layout, so it is tested and benchmarked
  * in Node.
  *
- * Namespaces are islands (cards outside namespaces gather in a `world` and a
- * `cluster` island). An island is a grid of equal cells sized when the
- * island is made, with a little room to grow, and tall enough for as many
- * port rows as its first cards have (up to MAX_PORT_ROWS; a card that comes
- * later with more ports summarises the rest on its last row). Senders fill
- * it from the left column, receivers from the right, so arrows mostly run
- * left to right.
+ * Each namespace is exactly one island (cards outside namespaces gather in a
+ * `world` and a `cluster` island). An island is a grid of equal cells, tall
+ * enough for as many port rows as its first cards have (up to
+ * MAX_PORT_ROWS; a card that comes later with more ports summarises the rest
+ * on its last row). Senders fill it from the left column, receivers from the
+ * right, so arrows mostly run left to right.
  *
- * Islands are stacked in columns, top to bottom, then left to right. The
- * first layout of a view picks the island grids' row count and the column
- * height that make the whole map fit the viewport at the largest
- * scale, so a small map (the lab's) is readable at its default fit.
+ * Islands sit in shelves, left to right then top to bottom, in name order
+ * (namespaces, then world, then cluster), whatever order they arrived in.
+ * An island's grid shape and the shelves' width are chosen so that the
+ * whole map fits the viewport at a large scale (see chooseGrids), so the
+ * lab's map is readable at its default fit whether its cards come all at
+ * once (a reload) or a few at a time (a freshly started lab).
  *
- * Stability: `layoutMap(previous, …)` never moves a card it placed before,
- * nor an island. New cards take free cells of their island; a full island
- * grows by a row when nothing is below it (cards arriving over a map's
- * first seconds fill their namespace's island, not a string of small
- * ones), else it gets a continuation island in the next free spot. Cards
- * that left free their cells.
+ * Stability: a card keeps its cell, so its place inside its island, for as
+ * long as it is on the map. Islands reserve no room (room reserved for a
+ * namespace's first two cards is not enough for its next ten, and costs
+ * scale meanwhile): a full island grows in place, by columns on its right
+ * or rows at its bottom, every card keeping its column and row, and the
+ * islands are packed again, moving as whole blocks in the same order (the
+ * map view fits itself to the new extent until the user pans or zooms).
+ * The shelf width of the last packing is kept while it is nearly as good as
+ * the best one, so islands do not hop between shelves at every arrival.
+ * Cards that left free their cells; an island whose cards all left is
+ * dropped.
  */
 
 export const CARD_WIDTH = 220;
@@ -43,13 +49,19 @@ const ISLAND_GAP = 40;
 export const DEFAULT_VIEWPORT = { width: 1280, height: 512 };
 /** Room fitTransform leaves on each side. */
 const FIT_MARGIN = 24;
-/** Column heights tried: runs of up to this many consecutive islands. */
-const MAX_RUN = 4;
+/** A new packing replaces the last one only when it fits the map this much larger. */
+const REPACK_GAIN = 1.1;
+/** Island grids that score within this factor of the best are as good (see chooseGrids). */
+const SHAPE_TOLERANCE = 1.1;
+/** Up to this many islands, every run of islands is tried as the shelf width; beyond, runs from the first island. */
+const ALL_RUNS_UP_TO = 20;
 
 export interface CardBox {
   id: string;
   island: string;
-  cell: number;
+  /** The card's cell in its island: kept while the card is on the map. */
+  column: number;
+  row: number;
   x: number;
   y: number;
   width: number;
@@ -60,7 +72,7 @@ export interface CardBox {
 
 export interface IslandBox {
   key: string;
-  /** The namespace, `world` or `cluster`; continuation islands repeat it. */
+  /** The namespace, `world` or `cluster`. */
   title: string;
   namespace: string | undefined;
   x: number;
@@ -71,34 +83,25 @@ export interface IslandBox {
   rows: number;
   /** Port rows its cells have room for. */
   portRows: number;
-  /** Card id per cell, undefined when free. */
+  /** Card id per cell, column by column (`column * rows + row`); undefined when free. */
   cells: (string | undefined)[];
 }
 
-/**
- * Where the next island goes: islands stack down a column of `columnHeight`
- * from `y`, and a column that is full starts another to the right of `x +
- * columnWidth`. `rows` caps an island grid's rows. All zero until the first
- * cards arrive; fixed afterwards, so islands never move.
- */
+/** The shelves the islands were last packed into: islands wrap to a new shelf past `shelfWidth`. */
 export interface IslandPacking {
-  rows: number;
-  columnHeight: number;
-  x: number;
-  y: number;
-  columnWidth: number;
+  shelfWidth: number;
 }
 
 export interface MapLayout {
   cards: ReadonlyMap<string, CardBox>;
   islands: ReadonlyMap<string, IslandBox>;
-  /** Islands in placement order. */
+  /** Islands in packing order. */
   islandOrder: readonly string[];
   packing: IslandPacking;
 }
 
 export interface LayoutOptions {
-  /** The size of the viewport the map is shown in (CSS px); used by a view's first layout. */
+  /** The size of the viewport the map is shown in (CSS px); islands are shaped and packed for it. */
   viewport?: { width: number; height: number };
 }
 
@@ -106,7 +109,7 @@ export const EMPTY_LAYOUT: MapLayout = {
   cards: new Map(),
   islands: new Map(),
   islandOrder: [],
-  packing: { rows: 0, columnHeight: 0, x: 0, y: 0, columnWidth: 0 },
+  packing: { shelfWidth: 0 },
 };
 
 /** A card's height when it may show `portRows` port rows. */
@@ -139,7 +142,25 @@ function compareIslandKeys(a: string, b: string): number {
   return rank(a) - rank(b) || compareStrings(a, b);
 }
 
+interface Grid {
+  columns: number;
+  rows: number;
+}
+
+interface Size {
+  width: number;
+  height: number;
+}
+
+function islandSize(grid: Grid, portRows: number): Size {
+  return {
+    width: ISLAND_PADDING * 2 + grid.columns * CELL_WIDTH - COLUMN_GAP,
+    height: ISLAND_TITLE_HEIGHT + grid.rows * cellHeight(portRows),
+  };
+}
+
 export function layoutMap(previous: MapLayout, cards: Iterable<Card>, links: Iterable<Link>, options: LayoutOptions = {}): MapLayout {
+  const viewport = options.viewport ?? DEFAULT_VIEWPORT;
   const present = new Map<string, Card>();
   for (const card of cards) present.set(card.id, card);
   const receivers = new Set<string>();
@@ -147,204 +168,254 @@ export function layoutMap(previous: MapLayout, cards: Iterable<Card>, links: Ite
 
   const islands = new Map<string, IslandBox>();
   for (const [key, island] of previous.islands) islands.set(key, { ...island, cells: [...island.cells] });
-  const islandOrder = [...previous.islandOrder];
-  const packing = { ...previous.packing };
-  const boxes = new Map<string, CardBox>();
-
+  /** Cards kept from the previous layout, at their cells. */
+  const kept = new Map<string, CardBox>();
   for (const [id, box] of previous.cards) {
-    const card = present.get(id);
-    const island = islands.get(box.island);
-    if (!card) {
-      if (island) island.cells[box.cell] = undefined;
-      continue;
-    }
-    const height = cardHeight(card, box.portRows);
-    boxes.set(id, box.height === height ? box : { ...box, height });
+    const island = islands.get(box.island)!;
+    if (present.has(id)) kept.set(id, box);
+    else island.cells[box.column * island.rows + box.row] = undefined;
   }
 
   const newcomers = [...present.values()]
-    .filter((card) => !boxes.has(card.id))
+    .filter((card) => !kept.has(card.id))
     .map((card) => ({ card, island: islandKeyOf(card), receiver: receivers.has(card.id) }))
     .sort((a, b) =>
       compareIslandKeys(a.island, b.island) ||
       Number(a.receiver) - Number(b.receiver) ||
       compareStrings(a.card.title, b.card.title) ||
       compareStrings(a.card.id, b.card.id));
-  if (newcomers.length === 0 && boxes.size === previous.cards.size) return previous;
+  if (newcomers.length === 0 && kept.size === previous.cards.size) return previous;
 
-  const pendingPerIsland = new Map<string, IslandDemand>();
+  const incoming = new Map<string, { cards: number; portRows: number }>();
   for (const { card, island } of newcomers) {
-    const demand = pendingPerIsland.get(island) ?? { cards: 0, portRows: 1 };
-    pendingPerIsland.set(island, { cards: demand.cards + 1, portRows: Math.min(MAX_PORT_ROWS, Math.max(demand.portRows, card.ports.length)) });
+    const demand = incoming.get(island) ?? { cards: 0, portRows: 1 };
+    incoming.set(island, { cards: demand.cards + 1, portRows: Math.min(MAX_PORT_ROWS, Math.max(demand.portRows, card.ports.length)) });
   }
-  if (packing.columnHeight === 0 && newcomers.length > 0) {
-    Object.assign(packing, choosePacking([...pendingPerIsland.values()], options.viewport ?? DEFAULT_VIEWPORT));
+  for (const [key, island] of islands) {
+    if (!incoming.has(key) && !island.cells.some((cell) => cell !== undefined)) islands.delete(key);
   }
+  for (const [key, demand] of incoming) {
+    if (!islands.has(key)) islands.set(key, emptyIsland(key, demand.portRows));
+  }
+  const order = [...islands.keys()].sort(compareIslandKeys);
 
-  /** The island (or continuation) with a free cell for the next card of `baseKey`. */
-  function islandWithRoom(baseKey: string): IslandBox {
-    let key = baseKey;
-    for (let n = 2; ; n++) {
-      const island = islands.get(key);
-      if (!island) break;
-      if (island.cells.some((cell) => cell === undefined)) return island;
-      if (growIsland(island, islands, boxes, packing)) return island;
-      key = `${baseKey}#${n}`;
-    }
-    const island = createIsland(key, baseKey, pendingPerIsland.get(baseKey) ?? { cards: 1, portRows: 1 }, packing);
-    islands.set(key, island);
-    islandOrder.push(key);
-    return island;
+  /** Islands too small for their cards, with the least grid they need. */
+  const growing = new Map<string, { need: number; least: Grid }>();
+  for (const [key, demand] of incoming) {
+    const island = islands.get(key)!;
+    const occupied = island.cells.filter((cell) => cell !== undefined).length;
+    if (island.cells.length - occupied >= demand.cards) continue;
+    const need = occupied + demand.cards;
+    growing.set(key, { need, least: { columns: Math.max(island.columns, need > 1 ? 2 : 1), rows: Math.max(island.rows, 1) } });
   }
+  const shapes = chooseGrids(order, islands, growing, viewport, previous.cards.size > 0);
+  for (const [key, grid] of shapes) regrid(islands.get(key)!, grid);
 
-  for (const { card, island: baseKey, receiver } of newcomers) {
-    const island = islandWithRoom(baseKey);
-    const cell = freeCell(island, receiver);
-    island.cells[cell] = card.id;
-    const demand = pendingPerIsland.get(baseKey);
-    if (demand) demand.cards -= 1;
-    const column = Math.floor(cell / island.rows);
-    const row = cell % island.rows;
-    boxes.set(card.id, {
+  const islandsMoved = growing.size > 0 || order.length !== previous.islandOrder.length || order.some((key, i) => key !== previous.islandOrder[i]);
+  const sizes = order.map((key) => sizeOf(islands.get(key)!));
+  const packing = islandsMoved ? choosePacking(sizes, viewport, previous.packing.shelfWidth) : previous.packing;
+  packShelves(sizes, packing.shelfWidth).forEach((at, i) => {
+    const island = islands.get(order[i]!)!;
+    island.x = at.x;
+    island.y = at.y;
+    island.width = sizes[i]!.width;
+    island.height = sizes[i]!.height;
+  });
+
+  const boxes = new Map<string, CardBox>();
+  const place = (card: Card, island: IslandBox, column: number, row: number, before: CardBox | undefined) => {
+    const box: CardBox = {
       id: card.id,
       island: island.key,
-      cell,
+      column,
+      row,
       x: island.x + ISLAND_PADDING + column * CELL_WIDTH,
       y: island.y + ISLAND_TITLE_HEIGHT + row * cellHeight(island.portRows),
       width: CARD_WIDTH,
       height: cardHeight(card, island.portRows),
       portRows: island.portRows,
-    });
-  }
-
-  return { cards: boxes, islands, islandOrder, packing };
-}
-
-/** What an island is made for: its cards still to place, and the most port rows one of them needs. */
-interface IslandDemand {
-  cards: number;
-  portRows: number;
-}
-
-/** Cells for an island made for `cardCount` cards: a quarter more, for cards that come later. */
-function capacityFor(cardCount: number): number {
-  return Math.max(1, cardCount) + Math.ceil(cardCount / 4);
-}
-
-/** Columns and rows for a capacity, at most `maxRows` rows and at least two columns (senders left, receivers right). */
-function islandGrid(capacity: number, maxRows: number): { columns: number; rows: number } {
-  const rows = Math.max(1, Math.min(maxRows, Math.ceil(capacity / 2)));
-  return { columns: Math.max(2, Math.ceil(capacity / rows)), rows };
-}
-
-function islandSize(grid: { columns: number; rows: number }, portRows: number): { width: number; height: number } {
-  return {
-    width: ISLAND_PADDING * 2 + grid.columns * CELL_WIDTH - COLUMN_GAP,
-    height: ISLAND_TITLE_HEIGHT + grid.rows * cellHeight(portRows),
+    };
+    boxes.set(card.id, before && sameBox(before, box) ? before : box);
   };
-}
-
-/**
- * The packing for a view's first islands (card counts in placement order):
- * tries each row cap and, for each, column heights that end on an island
- * boundary, and keeps the one whose bounds fit `viewport` at the largest
- * scale (ties: fewer rows, then lower columns, so the choice is
- * deterministic).
- */
-function choosePacking(demands: readonly IslandDemand[], viewport: { width: number; height: number }): Pick<IslandPacking, 'rows' | 'columnHeight'> {
-  const capacities = demands.map((demand) => capacityFor(demand.cards));
-  const maxRows = Math.max(1, ...capacities.map((capacity) => Math.ceil(capacity / 2)));
-  let best = { scale: -1, rows: 1, columnHeight: 0 };
-  for (let rows = 1; rows <= maxRows; rows++) {
-    const sizes = capacities.map((capacity, i) => islandSize(islandGrid(capacity, rows), demands[i]!.portRows));
-    const tallest = Math.max(...sizes.map((size) => size.height));
-    const heights = new Set<number>([tallest]);
-    for (let start = 0; start < sizes.length; start++) {
-      let height = -ISLAND_GAP;
-      for (let end = start; end < Math.min(sizes.length, start + MAX_RUN); end++) {
-        height += sizes[end]!.height + ISLAND_GAP;
-        if (height > tallest) heights.add(height);
-      }
-    }
-    for (const columnHeight of [...heights].sort((a, b) => a - b)) {
-      const { width, height } = packedBounds(sizes, columnHeight);
-      const scale = Math.min((viewport.width - 2 * FIT_MARGIN) / width, (viewport.height - 2 * FIT_MARGIN) / height);
-      if (scale > best.scale * (1 + 1e-9)) best = { scale, rows, columnHeight };
-    }
+  for (const [id, box] of kept) place(present.get(id)!, islands.get(box.island)!, box.column, box.row, box);
+  for (const { card, island: key, receiver } of newcomers) {
+    const island = islands.get(key)!;
+    const cell = freeCell(island, receiver);
+    island.cells[cell] = card.id;
+    place(card, island, Math.floor(cell / island.rows), cell % island.rows, undefined);
   }
-  return { rows: best.rows, columnHeight: best.columnHeight };
+
+  return { cards: boxes, islands, islandOrder: order, packing };
 }
 
-/** Width and height of islands of `sizes` stacked in columns of `columnHeight`. */
-function packedBounds(sizes: readonly { width: number; height: number }[], columnHeight: number): { width: number; height: number } {
-  const packing: IslandPacking = { rows: 0, columnHeight, x: 0, y: 0, columnWidth: 0 };
-  let width = 0;
-  let height = 0;
-  for (const size of sizes) {
-    const { x, y } = placeIsland(packing, size);
-    width = Math.max(width, x + size.width);
-    height = Math.max(height, y + size.height);
-  }
-  return { width, height };
+function sameBox(a: CardBox, b: CardBox): boolean {
+  return a.x === b.x && a.y === b.y && a.height === b.height && a.column === b.column && a.row === b.row && a.portRows === b.portRows && a.island === b.island;
 }
 
-/** Where an island of `size` goes, advancing `packing`: down the current column, or at the top of a new one. */
-function placeIsland(packing: IslandPacking, size: { width: number; height: number }): { x: number; y: number } {
-  if (packing.y > 0 && packing.y + size.height > packing.columnHeight) {
-    packing.x += packing.columnWidth + ISLAND_GAP;
-    packing.y = 0;
-    packing.columnWidth = 0;
-  }
-  const at = { x: packing.x, y: packing.y };
-  packing.y += size.height + ISLAND_GAP;
-  packing.columnWidth = Math.max(packing.columnWidth, size.width);
-  return at;
-}
-
-function createIsland(key: string, baseKey: string, demand: IslandDemand, packing: IslandPacking): IslandBox {
-  const grid = islandGrid(capacityFor(demand.cards), packing.rows);
-  const { width, height } = islandSize(grid, demand.portRows);
-  const { x, y } = placeIsland(packing, { width, height });
+function emptyIsland(key: string, portRows: number): IslandBox {
   return {
     key,
-    title: islandTitleOf(baseKey),
-    namespace: baseKey.startsWith('~') ? undefined : baseKey,
-    x,
-    y,
-    width,
-    height,
-    columns: grid.columns,
-    rows: grid.rows,
-    portRows: demand.portRows,
-    cells: new Array<string | undefined>(grid.columns * grid.rows).fill(undefined),
+    title: islandTitleOf(key),
+    namespace: key.startsWith('~') ? undefined : key,
+    x: 0,
+    y: 0,
+    width: 0,
+    height: 0,
+    columns: 0,
+    rows: 0,
+    portRows,
+    cells: [],
   };
 }
 
-/**
- * Adds a row to a full island when no other island is below it, keeping
- * every card where it is (cells are renumbered, positions stay); false when
- * something is in the way. The island's column then reaches further down.
- */
-function growIsland(island: IslandBox, islands: ReadonlyMap<string, IslandBox>, boxes: Map<string, CardBox>, packing: IslandPacking): boolean {
-  const rowHeight = cellHeight(island.portRows);
-  const below = { x: island.x, y: island.y + island.height, width: island.width, height: rowHeight + ISLAND_GAP };
-  for (const other of islands.values()) {
-    if (other !== island && other.x < below.x + below.width && below.x < other.x + other.width && other.y < below.y + below.height && below.y < other.y + other.height) return false;
-  }
-  const rows = island.rows + 1;
-  const cells = new Array<string | undefined>(island.columns * rows).fill(undefined);
+function sizeOf(island: IslandBox): Size {
+  return islandSize(island, island.portRows);
+}
+
+/** Gives an island a larger grid; every card keeps its column and row. */
+function regrid(island: IslandBox, grid: Grid): void {
+  const cells = new Array<string | undefined>(grid.columns * grid.rows).fill(undefined);
   island.cells.forEach((id, cell) => {
-    if (id === undefined) return;
-    const moved = Math.floor(cell / island.rows) * rows + (cell % island.rows);
-    cells[moved] = id;
-    const box = boxes.get(id);
-    if (box) boxes.set(id, { ...box, cell: moved });
+    if (id !== undefined) cells[Math.floor(cell / island.rows) * grid.rows + (cell % island.rows)] = id;
   });
-  if (packing.x === island.x && packing.y === island.y + island.height + ISLAND_GAP) packing.y += rowHeight;
-  island.rows = rows;
-  island.height += rowHeight;
+  island.columns = grid.columns;
+  island.rows = grid.rows;
   island.cells = cells;
-  return true;
+}
+
+/** Grids of at least `least` with room for `need` cards, none wider and taller than another. */
+function candidateGrids(need: number, least: Grid): Grid[] {
+  const grids: Grid[] = [];
+  let lastRows = Infinity;
+  for (let columns = least.columns; ; columns++) {
+    const rows = Math.max(least.rows, Math.ceil(need / columns));
+    if (rows < lastRows) grids.push({ columns, rows });
+    lastRows = rows;
+    if (rows === least.rows) break;
+  }
+  return grids;
+}
+
+/**
+ * Grids for the islands that must grow. Each in turn scores its candidates
+ * by the scale at which the whole map fits `viewport`, the other islands at
+ * their current choice; two rounds, so the first islands' choice also sees
+ * the later ones. While a map fills up (`lookahead`), a candidate's score
+ * also weighs the best scale it allows once its island has twice the cards,
+ * so an island that grows a few cards at a time does not commit early to a
+ * shape that fits only its first cards. Among the candidates within
+ * SHAPE_TOLERANCE of the best score, the one shaped most like the viewport
+ * wins, then the one with fewer cells.
+ */
+function chooseGrids(order: readonly string[], islands: ReadonlyMap<string, IslandBox>, growing: ReadonlyMap<string, { need: number; least: Grid }>, viewport: Size, lookahead: boolean): Map<string, Grid> {
+  const chosen = new Map<string, Grid>();
+  for (const [key, { need, least }] of growing) {
+    const columns = Math.max(least.columns, Math.ceil(Math.sqrt(need)));
+    chosen.set(key, { columns, rows: Math.max(least.rows, Math.ceil(need / columns)) });
+  }
+  const sizes = order.map((key) => {
+    const island = islands.get(key)!;
+    return islandSize(chosen.get(key) ?? island, island.portRows);
+  });
+  const growingKeys = order.filter((key) => growing.has(key));
+  const aspect = (viewport.width - 2 * FIT_MARGIN) / Math.max(1, viewport.height - 2 * FIT_MARGIN);
+  for (let round = 0; round < 2; round++) {
+    for (const key of growingKeys) {
+      const index = order.indexOf(key);
+      const { need, least } = growing.get(key)!;
+      const portRows = islands.get(key)!.portRows;
+      const scored = candidateGrids(need, least).map((grid) => {
+        const size = islandSize(grid, portRows);
+        sizes[index] = size;
+        const now = bestPacking(sizes, viewport).scale;
+        let later = now;
+        if (lookahead) {
+          later = 0;
+          for (const grown of candidateGrids(2 * need, grid)) {
+            sizes[index] = islandSize(grown, portRows);
+            later = Math.max(later, bestPacking(sizes, viewport).scale);
+          }
+        }
+        return { grid, size, scale: Math.sqrt(now * later), misfit: Math.abs(Math.log(size.width / size.height / aspect)) };
+      });
+      const top = Math.max(...scored.map((candidate) => candidate.scale));
+      const [best] = scored
+        .filter((candidate) => candidate.scale * SHAPE_TOLERANCE >= top)
+        .sort((a, b) => a.misfit - b.misfit || a.grid.columns * a.grid.rows - b.grid.columns * b.grid.rows);
+      chosen.set(key, best!.grid);
+      sizes[index] = best!.size;
+    }
+  }
+  return chosen;
+}
+
+/** The scale at which a map of `bounds` fits `viewport` (uncapped, unlike fitTransform's). */
+function fitScale(bounds: Size, viewport: Size): number {
+  return Math.min((viewport.width - 2 * FIT_MARGIN) / Math.max(1, bounds.width), (viewport.height - 2 * FIT_MARGIN) / Math.max(1, bounds.height));
+}
+
+/** The shelf width that fits islands of `sizes` (in order) into `viewport` at the largest scale. */
+function bestPacking(sizes: readonly Size[], viewport: Size): { shelfWidth: number; scale: number } {
+  const widest = Math.max(0, ...sizes.map((size) => size.width));
+  const widths = new Set<number>([widest]);
+  const starts = sizes.length <= ALL_RUNS_UP_TO ? sizes.length : 1;
+  for (let start = 0; start < starts; start++) {
+    let width = -ISLAND_GAP;
+    for (let end = start; end < sizes.length; end++) {
+      width += sizes[end]!.width + ISLAND_GAP;
+      if (width > widest) widths.add(width);
+    }
+  }
+  let best = { shelfWidth: widest, scale: -1 };
+  for (const shelfWidth of [...widths].sort((a, b) => a - b)) {
+    const scale = fitScale(packedBounds(sizes, shelfWidth), viewport);
+    if (scale > best.scale * (1 + 1e-9)) best = { shelfWidth, scale };
+  }
+  return best;
+}
+
+/** The packing for islands whose sizes changed: the best one, or the last one while it fits nearly as large. */
+function choosePacking(sizes: readonly Size[], viewport: Size, lastShelfWidth: number): IslandPacking {
+  const best = bestPacking(sizes, viewport);
+  if (lastShelfWidth > 0 && REPACK_GAIN * fitScale(packedBounds(sizes, lastShelfWidth), viewport) >= best.scale) return { shelfWidth: lastShelfWidth };
+  return { shelfWidth: best.shelfWidth };
+}
+
+/** Where islands of `sizes` go: left to right along a shelf, and on a new shelf past `shelfWidth`. */
+function packShelves(sizes: readonly Size[], shelfWidth: number): { x: number; y: number }[] {
+  let x = 0;
+  let y = 0;
+  let shelfHeight = 0;
+  return sizes.map((size) => {
+    if (x > 0 && x + size.width > shelfWidth) {
+      y += shelfHeight + ISLAND_GAP;
+      x = 0;
+      shelfHeight = 0;
+    }
+    const at = { x, y };
+    x += size.width + ISLAND_GAP;
+    shelfHeight = Math.max(shelfHeight, size.height);
+    return at;
+  });
+}
+
+/** The bounds of packShelves' result, without making it (the packing search calls this most). */
+function packedBounds(sizes: readonly Size[], shelfWidth: number): Size {
+  let x = 0;
+  let y = 0;
+  let shelfHeight = 0;
+  let width = 0;
+  for (const size of sizes) {
+    if (x > 0 && x + size.width > shelfWidth) {
+      y += shelfHeight + ISLAND_GAP;
+      x = 0;
+      shelfHeight = 0;
+    }
+    width = Math.max(width, x + size.width);
+    x += size.width + ISLAND_GAP;
+    shelfHeight = Math.max(shelfHeight, size.height);
+  }
+  return { width, height: y + shelfHeight };
 }
 
 /** Cells are numbered column by column; senders take the first free from the left, receivers from the right. */
@@ -359,7 +430,6 @@ function freeCell(island: IslandBox, receiver: boolean): number {
   }
   throw new Error(`island ${island.key} has no free cell`);
 }
-
 export interface Bounds {
   minX: number;
   minY: number;

@@ -11,10 +11,12 @@ export interface MapGeometry {
 
 /**
  * The layout of the current view, grown incrementally from the view's
- * previous layout (one per namespace choice), so cards stay where they were
- * when flows arrive and when the user comes back to a namespace. A view's
- * first layout packs its islands to the map viewport's size, as the map
- * last reported it (the map is mounted, and measured, before data arrives).
+ * previous layout (one per namespace choice), so cards keep their place in
+ * their namespace's island when flows arrive and when the user comes back
+ * to a namespace. Islands are shaped and packed for the map viewport's size
+ * as the map last reported it (the map is mounted, and measured, before data
+ * arrives); when an island grows, the islands after it move as blocks and
+ * the map fits itself to them again.
  */
 export function useMapLayout(viewKey: string, cards: ReadonlyMap<string, Card>, links: ReadonlyMap<string, Link>, mapVersion: number): MapGeometry {
   const layouts = useRef(new Map<string, MapLayout>());
