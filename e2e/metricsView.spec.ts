@@ -52,9 +52,11 @@ test('the Metrics view shows live charts of the lab’s traffic, and switching t
   await expect(page.locator('[data-testid="card"][data-card-id="default/echo-a"]')).toBeVisible();
 });
 
-test('echo-a’s card panel lists the HTTP endpoint the lab’s probes request', async ({ page }, testInfo) => {
+test('echo-a’s card and its panel list the HTTP endpoint the lab’s probes request', async ({ page }, testInfo) => {
   await page.goto('/?namespace=default');
-  await page.locator('[data-testid="card"][data-card-id="default/echo-a"]').click();
+  const echoA = page.locator('[data-testid="card"][data-card-id="default/echo-a"]');
+  await expect(echoA.getByTestId('card-endpoints')).toContainText('GET /public');
+  await echoA.click();
   const panel = page.getByTestId('card-panel');
   await expect(panel).toBeVisible();
   const endpoint = panel.getByTestId('http-endpoint').filter({ hasText: 'GET /public' });
