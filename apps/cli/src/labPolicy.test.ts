@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow, GetFlowsResponse } from '@tycho/flow';
+import { execInPod } from '@tycho/lab';
 import { tycho } from './labTestSupport.ts';
 
 /*
@@ -11,8 +12,8 @@ import { tycho } from './labTestSupport.ts';
 
 const workloadOf = (endpoint: Flow['source']) => endpoint?.workloads?.[0]?.name;
 
-async function droppedFlows(): Promise<Flow[]> {
-  const out = await tycho(['observe', '--verdict', 'DROPPED', '-o', 'json'], 60_000);
+async function droppedFlows(extra: string[] = []): Promise<Flow[]> {
+  const out = await tycho(['observe', '--verdict', 'DROPPED', '-o', 'json', ...extra], 60_000);
   return out
     .split('\n')
     .filter((line) => line.trim() !== '')
@@ -60,4 +61,24 @@ describe('tycho lab with network policy', () => {
     expect(drop.destination?.identity).toBeGreaterThanOrEqual(256);
     expect(drop.destination?.identity).not.toBe(drop.source?.identity);
   }, 120_000);
+
+  it('the FQDN policy lets www.google.com through and drops another external name', async () => {
+    const FQDN_POD = 'pod-to-external-fqdn-allow-google-cnp';
+    // A TCP connect from the pod, as its probe makes one (the probe keeps www.google.com's DNS answer fresh).
+    const connect = (ip: string) => execInPod('default', FQDN_POD, ['timeout', '3', 'bash', '-c', `exec 3<>/dev/tcp/${ip}/80`]);
+    expect((await connect('198.51.100.14')).code).toBe(0); // www.google.com
+    expect((await connect('192.0.2.11')).code).not.toBe(0); // one.one.one.one
+    const deadline = Date.now() + 30_000;
+    let drop: Flow | undefined;
+    while (!drop) {
+      drop = (await droppedFlows(['--to-ip', '192.0.2.11'])).find((flow) => workloadOf(flow.source) === FQDN_POD);
+      if (!drop && Date.now() > deadline) throw new Error(`no ${FQDN_POD} → 192.0.2.11 drop among the DROPPED flows`);
+      if (!drop) await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+    expect(drop).toMatchObject({
+      drop_reason_desc: 'POLICY_DENIED',
+      l4: { TCP: { destination_port: 80 } },
+      egress_denied_by: [{ name: FQDN_POD, namespace: 'default', kind: 'CiliumNetworkPolicy' }],
+    });
+  }, 90_000);
 });
