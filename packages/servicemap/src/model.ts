@@ -42,6 +42,20 @@ export interface Card {
   httpEndpoints?: HttpEndpoint[];
 }
 
+export type PolicyEffect = 'allowed' | 'denied';
+export type PolicyDirection = 'ingress' | 'egress';
+
+/** A policy that a link's flows name in `egress_allowed_by`, `ingress_denied_by`, …, and how many flows named it. */
+export interface LinkPolicy {
+  name: string;
+  /** Absent for clusterwide policies. */
+  namespace?: string;
+  kind?: string;
+  effect: PolicyEffect;
+  direction: PolicyDirection;
+  flows: number;
+}
+
 export interface Link {
   id: string;
   source: string;
@@ -53,6 +67,8 @@ export interface Link {
   bytesRev: number;
   verdicts: Partial<Record<string, number>>;
   dropReasons: Record<string, number>;
+  /** The policies that allowed or denied the link's flows (at most `MAX_POLICIES_PER_LINK`), denying first; absent when none. */
+  policies?: LinkPolicy[];
   firstSeen: string;
   lastSeen: string;
   flowsPerSecond: number;

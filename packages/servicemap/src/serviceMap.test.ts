@@ -92,6 +92,31 @@ describe('ServiceMap', () => {
     expect(map.snapshot().links[0]).toMatchObject({ flows: 2, verdicts: { FORWARDED: 1, DROPPED: 1 }, dropReasons: { POLICY_DENIED: 1 } });
   });
 
+  it('names on the link the policies that denied or allowed its flows, with counts', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    const denied = { name: 'pod-to-a-l3-denied-cnp', namespace: 'default', kind: 'CiliumNetworkPolicy' };
+    map.add({ ...tcpFlow({ from: podToA, to: echoA, verdict: 'DROPPED', dropReason: 'POLICY_DENIED' }), egress_denied_by: [denied] });
+    map.add({ ...tcpFlow({ from: podToA, to: echoA, sport: 40001, verdict: 'DROPPED', dropReason: 'POLICY_DENIED' }), egress_denied_by: [denied] });
+    expect(map.snapshot().links[0]).toMatchObject({
+      dropReasons: { POLICY_DENIED: 2 },
+      policies: [{ ...denied, effect: 'denied', direction: 'egress', flows: 2 }],
+    });
+  });
+
+  it('takes ingress policies from the observation where the packet arrives, without counting the flow twice', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    const allowed = { name: 'echo-a-ingress', namespace: 'default', kind: 'NetworkPolicy' };
+    map.add(tcpFlow({ from: podToA, to: echoA, node: 'node-1', ifindex: 10 }));
+    map.add({ ...tcpFlow({ from: podToA, to: echoA, node: 'node-2', ifindex: 20, point: 'TO_ENDPOINT' }), ingress_allowed_by: [allowed] });
+    expect(map.snapshot().links[0]).toMatchObject({ flows: 1, policies: [{ ...allowed, effect: 'allowed', direction: 'ingress', flows: 1 }] });
+  });
+
+  it('has no policies on a link whose flows name none', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: podToA, to: echoA }));
+    expect(map.snapshot().links[0]?.policies).toBeUndefined();
+  });
+
   it('counts each connection separately', () => {
     const map = new ServiceMap({ now: () => T0 });
     map.add(tcpFlow({ from: podToA, to: echoA, sport: 40000 }));

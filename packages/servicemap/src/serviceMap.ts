@@ -4,6 +4,7 @@ import { CardIdentityCache, type KnownEndpoint } from './cardIdentityCache.ts';
 import { flowEnds, type FlowSide } from './flowEnds.ts';
 import { FlowTimeParser } from './flowTime.ts';
 import { HttpEndpoints } from './httpEndpoints.ts';
+import { LinkPolicies } from './linkPolicies.ts';
 import type { Card, CardPort, Link, LinkProtocol, NamespaceSelection, ServiceMapChanges, ServiceMapSnapshot } from './model.ts';
 import { RateWindow } from './rateWindow.ts';
 
@@ -46,6 +47,8 @@ interface LinkState {
   bytesRev: number;
   verdicts: Record<string, number>;
   dropReasons: Record<string, number>;
+  /** Created with the link's first flow that names a policy. */
+  policies: LinkPolicies | undefined;
   firstSeen: string;
   firstSeenMs: number;
   lastSeen: string;
@@ -166,7 +169,9 @@ export class ServiceMap {
     connection.lastSeenMs = Math.max(connection.lastSeenMs, atMs);
     const counts = (connection.countingNode === node && connection.countingPoint === observerPoint) || flow.verdict === 'DROPPED';
     const traffic = this.trafficDelta(connection, node, flow.trace_observation_point ?? '', flow.traffic);
-    if (!counts && !traffic) return;
+    // Egress verdicts are reported where a packet leaves its pod, ingress verdicts where it arrives: every observation names its own policies.
+    const namesPolicies = hasPolicies(flow);
+    if (!counts && !traffic && !namesPolicies) return;
 
     const link = this.touchLink(sourceCard, destinationCard, protocol, port, ends.linkId, flow.time, atMs);
     if (counts) {
@@ -178,6 +183,7 @@ export class ServiceMap {
       }
       link.rate.add(atMs);
     }
+    if (namesPolicies) (link.policies ??= new LinkPolicies()).record(flow);
     if (traffic) {
       link.bytesFwd += traffic.bytesFwd;
       link.bytesRev += traffic.bytesRev;
@@ -355,6 +361,7 @@ export class ServiceMap {
         bytesRev: 0,
         verdicts: {},
         dropReasons: {},
+        policies: undefined,
         firstSeen: time,
         firstSeenMs: atMs,
         lastSeen: time,
@@ -449,6 +456,7 @@ export class ServiceMap {
       bytesRev: link.bytesRev,
       verdicts: { ...link.verdicts },
       dropReasons: { ...link.dropReasons },
+      ...(link.policies && link.policies.size > 0 ? { policies: link.policies.view() } : {}),
       firstSeen: link.firstSeen,
       lastSeen: link.lastSeen,
       flowsPerSecond: roundRate(link.rate.perSecond(nowMs)),
@@ -489,6 +497,10 @@ function portsOf(card: CardState, links: ReadonlyMap<string, LinkState>): CardPo
   return [...ports.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
 }
 
+
+function hasPolicies(flow: Flow): boolean {
+  return Boolean(flow.egress_allowed_by?.length || flow.ingress_allowed_by?.length || flow.egress_denied_by?.length || flow.ingress_denied_by?.length);
+}
 
 function selectedNamespace(selection: NamespaceSelection): string | undefined {
   return selection.namespace === undefined || selection.namespace === '' || selection.namespace === 'all' ? undefined : selection.namespace;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Flow } from '@tycho/flow';
 import type { FlowFilters } from '../domain/filterSyntax.ts';
 import type { MetricsWindow } from '../domain/urlState.ts';
-import { flowsResponseSchema, metricsSchema, namespacesSchema, nodesSchema, serviceMapSchema, statusSchema } from './apiSchemas.ts';
+import { flowsResponseSchema, metricsSchema, namespacesSchema, nodesSchema, policiesSchema, serviceMapSchema, statusSchema } from './apiSchemas.ts';
 
 /** The REST half of the API (the stream is streamClient.ts). Paths are relative to the page's origin. */
 
@@ -33,6 +33,7 @@ async function getJson<S extends z.ZodType>(path: string, schema: S, signal?: Ab
 export const fetchStatus = (signal?: AbortSignal) => getJson('/api/v1/status', statusSchema, signal);
 export const fetchNamespaces = (signal?: AbortSignal) => getJson('/api/v1/namespaces', namespacesSchema, signal);
 export const fetchNodes = (signal?: AbortSignal) => getJson('/api/v1/nodes', nodesSchema, signal);
+export const fetchPolicies = (signal?: AbortSignal) => getJson('/api/v1/policies', policiesSchema, signal);
 
 export function fetchServiceMap(namespace: string | undefined, signal?: AbortSignal) {
   return getJson(`/api/v1/service-map?namespace=${encodeURIComponent(namespace ?? 'all')}`, serviceMapSchema, signal);

@@ -76,6 +76,14 @@ const linkSchema = z.object({
   bytesRev: z.number(),
   verdicts: z.record(z.string(), z.number()),
   dropReasons: z.record(z.string(), z.number()),
+  policies: z.array(z.object({
+    name: z.string(),
+    namespace: z.string().optional(),
+    kind: z.string().optional(),
+    effect: z.enum(['allowed', 'denied']),
+    direction: z.enum(['ingress', 'egress']),
+    flows: z.number(),
+  })).optional(),
   firstSeen: z.string(),
   lastSeen: z.string(),
   flowsPerSecond: z.number(),
@@ -125,3 +133,22 @@ export const metricsSchema = z.object({
   }),
 });
 export type ApiMetrics = z.infer<typeof metricsSchema>;
+
+/** `GET /api/v1/policies`: every policy with the pods it selects and the directions it makes default-deny for each. */
+export const policiesSchema = z.object({
+  revision: z.number(),
+  policies: z.array(z.object({
+    kind: z.string(),
+    namespace: z.string(),
+    name: z.string(),
+    selects: z.array(z.object({
+      namespace: z.string(),
+      pod_name: z.string(),
+      node_name: z.string().optional(),
+      ingress: z.boolean(),
+      egress: z.boolean(),
+    })),
+  })),
+});
+export type ApiPolicyList = z.infer<typeof policiesSchema>;
+export type ApiPolicy = ApiPolicyList['policies'][number];

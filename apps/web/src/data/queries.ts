@@ -1,6 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import type { MetricsWindow } from '../domain/urlState.ts';
-import { fetchMetrics, fetchNamespaces, fetchNodes, fetchStatus } from './apiClient.ts';
+import { fetchMetrics, fetchNamespaces, fetchNodes, fetchPolicies, fetchStatus } from './apiClient.ts';
 
 /** Server state that is polled, through TanStack Query. */
 
@@ -21,3 +21,7 @@ export const useMetrics = (window: MetricsWindow, namespace: string | undefined,
     retry: false,
     enabled,
   });
+
+/** The policies and the pods they select, polled while a card is selected (its panel lists the ones selecting it). */
+export const usePolicies = (enabled = true) =>
+  useQuery({ queryKey: ['policies'], queryFn: ({ signal }) => fetchPolicies(signal), refetchInterval: POLL_MS, retry: false, enabled });

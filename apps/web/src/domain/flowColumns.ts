@@ -1,5 +1,6 @@
 import { tcpFlagsSummary, type Endpoint, type Flow } from '@tycho/flow';
 import { formatL7Info } from './l7Info.ts';
+import { flowPolicyCell } from './policyDisplay.ts';
 
 /** The flows table's columns, Hubble UI's, and how each reads a flow. */
 
@@ -14,15 +15,16 @@ export const FLOW_COLUMNS = [
   { id: 'l7', label: 'L7 info' },
   { id: 'direction', label: 'Direction' },
   { id: 'verdict', label: 'Verdict' },
+  { id: 'policy', label: 'Policy' },
   { id: 'tcpFlags', label: 'TCP Flags' },
   { id: 'timestamp', label: 'Timestamp' },
 ] as const;
 
 export type FlowColumnId = (typeof FLOW_COLUMNS)[number]['id'];
 
-/** Hubble UI shows all but the IPs at first. */
+/** Hubble UI shows all but the IPs at first; Tycho adds the policy that allowed or denied the flow, which Hubble UI cannot show. */
 export const DEFAULT_COLUMNS: readonly FlowColumnId[] = [
-  'sourcePod', 'sourceIdentity', 'destinationPod', 'destinationIdentity', 'destinationPort', 'l7', 'verdict', 'timestamp',
+  'sourcePod', 'sourceIdentity', 'destinationPod', 'destinationIdentity', 'destinationPort', 'l7', 'verdict', 'policy', 'timestamp',
 ];
 
 export function isFlowColumnId(value: string): value is FlowColumnId {
@@ -79,6 +81,7 @@ export function flowCell(flow: Flow, column: FlowColumnId): string {
     case 'l7': return l7InfoOf(flow);
     case 'direction': return directionOf(flow);
     case 'verdict': return flow.verdict;
+    case 'policy': return flowPolicyCell(flow);
     case 'tcpFlags': return flow.l4?.TCP?.flags ? tcpFlagsSummary(flow.l4.TCP.flags) : '';
     case 'timestamp': return formatFlowTime(flow.time);
   }

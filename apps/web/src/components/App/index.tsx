@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { parseFilterText, toFlowFilters, type FlowFilters } from '../../domain/filterSyntax.ts';
+import { cardPoliciesState } from '../../domain/policyDisplay.ts';
 import { flowMatchesSelection, peersOf, selectionOf } from '../../domain/selection.ts';
-import { useMetrics, useNamespaces, useNodes, useStatus } from '../../data/queries.ts';
+import { useMetrics, useNamespaces, useNodes, usePolicies, useStatus } from '../../data/queries.ts';
 import { useLiveFeed } from '../../data/useLiveFeed.ts';
 import { useColumns } from '../../state/useColumns.ts';
 import { useMapLayout } from '../../state/useMapLayout.ts';
@@ -43,6 +44,7 @@ export function App() {
   const nodes = useNodes();
   const metrics = useMetrics(url.window, url.namespace, url.view === 'metrics');
   const selection = selectionOf(url.card, url.link);
+  const policies = usePolicies(url.view === 'map' && selection.kind === 'card');
   const geometry = useMapLayout(url.namespace ?? 'all', feed.cards, feed.links, feed.mapVersion);
   const tableFlows = useMemo(() => (selection.kind === 'none' ? feed.flows : feed.flows.filter((flow) => flowMatchesSelection(flow, selection))), [feed.flows, selection.kind, selection.kind === 'none' ? '' : selection.id]);
   const flowInDetail = selectedFlow ? feed.flows.find((flow) => flow.uuid === selectedFlow) : undefined;
@@ -72,7 +74,7 @@ export function App() {
     const card = feed.cards.get(selection.id);
     if (card) {
       const { inbound, outbound } = peersOf(card.id, feed.links.values(), feed.cards);
-      panel = <CardPanel card={card} inbound={inbound} outbound={outbound} onSelectCard={(id) => setUrl({ card: id, link: undefined })} onClose={clearSelection} />;
+      panel = <CardPanel card={card} policies={cardPoliciesState(policies, card)} inbound={inbound} outbound={outbound} onSelectCard={(id) => setUrl({ card: id, link: undefined })} onClose={clearSelection} />;
     }
   } else if (selection.kind === 'link') {
     const link = feed.links.get(selection.id);

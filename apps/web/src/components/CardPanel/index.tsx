@@ -1,8 +1,11 @@
 import type { Card, HttpEndpoint } from '@tycho/servicemap';
+import type { CardPoliciesState, CardPolicy } from '../../domain/policyDisplay.ts';
 import type { Peer } from '../../domain/selection.ts';
 
 export interface CardPanelProps {
   card: Card;
+  /** The policies that select the card's pods, from `GET /api/v1/policies`. */
+  policies: CardPoliciesState;
   inbound: Peer[];
   outbound: Peer[];
   onSelectCard: (id: string) => void;
@@ -60,8 +63,37 @@ function HttpEndpointList({ endpoints }: { endpoints: HttpEndpoint[] }) {
   );
 }
 
-/** The selected card: identity, labels, pods, the HTTP endpoints it serves and its peers either way with ports and verdict counts. */
-export function CardPanel({ card, inbound, outbound, onSelectCard, onClose }: CardPanelProps) {
+function enforcementOf(policy: CardPolicy): string {
+  const directions = [policy.ingress && 'ingress', policy.egress && 'egress'].filter(Boolean);
+  return directions.length > 0 ? `default deny: ${directions.join(' + ')}` : 'selects, no default deny';
+}
+
+/** The policies that select the workload, with the directions each turns to default deny. */
+function PolicyList({ state }: { state: CardPoliciesState }) {
+  const count = state.status === 'ready' ? ` (${state.policies.length})` : '';
+  return (
+    <section aria-label="Policies" aria-busy={state.status === 'loading'}>
+      <h3>Policies{count}</h3>
+      {state.status === 'loading' && <p className="muted" data-testid="card-policies-loading">loading policies…</p>}
+      {state.status === 'error' && <p className="muted" role="status">policies unavailable: {state.message}</p>}
+      {state.status === 'ready' && state.policies.length === 0 && <p className="muted">no policy selects this workload: all traffic is allowed</p>}
+      {state.status === 'ready' && state.policies.length > 0 && (
+        <ul className="peers">
+          {state.policies.map((policy) => (
+            <li key={`${policy.kind}/${policy.namespace}/${policy.name}`} data-testid="card-policy">
+              <span className="peer-port">{policy.namespace ? `${policy.namespace}/${policy.name}` : policy.name}</span>
+              <span>{policy.kind}</span>
+              <span className="peer-verdicts">{enforcementOf(policy)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** The selected card: identity, labels, pods, the policies that select it, the HTTP endpoints it serves and its peers either way with ports and verdict counts. */
+export function CardPanel({ card, policies, inbound, outbound, onSelectCard, onClose }: CardPanelProps) {
   return (
     <aside className="panel" aria-label={`Details of ${card.title}`} data-testid="card-panel">
       <header className="panel-header">
@@ -77,6 +109,7 @@ export function CardPanel({ card, inbound, outbound, onSelectCard, onClose }: Ca
         <dt>Labels</dt><dd>{card.labels.length ? <ul className="labels">{card.labels.map((label) => <li key={label}>{label}</li>)}</ul> : '—'}</dd>
         <dt>Pods</dt><dd>{card.pods.length ? <ul className="labels">{card.pods.map((pod) => <li key={pod}>{pod}</li>)}</ul> : '—'}</dd>
       </dl>
+      {card.namespace !== undefined && <PolicyList state={policies} />}
       {card.httpEndpoints && card.httpEndpoints.length > 0 && <HttpEndpointList endpoints={card.httpEndpoints} />}
       <PeerList title="Inbound" peers={inbound} onSelectCard={onSelectCard} />
       <PeerList title="Outbound" peers={outbound} onSelectCard={onSelectCard} />

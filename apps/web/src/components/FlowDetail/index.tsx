@@ -1,5 +1,6 @@
 import { dropReasonDescription, l4Summary, type Endpoint, type Flow } from '@tycho/flow';
 import { formatFlowTime, l7InfoOf } from '../../domain/flowColumns.ts';
+import { flowPolicyEntries, policyName, type PolicyEntry } from '../../domain/policyDisplay.ts';
 
 export interface FlowDetailProps {
   flow: Flow;
@@ -21,8 +22,31 @@ function EndpointRows({ title, endpoint, ip, names }: { title: string; endpoint:
   );
 }
 
-/** One flow in full, as Hubble UI's side panel shows it, plus its JSON. */
+/** The policies of one effect (allowed or denied), each with its direction and kind. */
+function PolicyRows({ title, entries }: { title: string; entries: PolicyEntry[] }) {
+  return (
+    <>
+      <dt>{title}</dt>
+      <dd data-testid={`flow-${title.toLowerCase().replace(' ', '-')}`}>
+        {entries.length === 0 ? '—' : (
+          <ul className="labels">
+            {entries.map((entry) => (
+              <li key={`${entry.direction}|${entry.kind ?? ''}|${policyName(entry)}`}>
+                {entry.direction}: <strong>{policyName(entry)}</strong>{entry.kind ? ` (${entry.kind})` : ''}
+              </li>
+            ))}
+          </ul>
+        )}
+      </dd>
+    </>
+  );
+}
+
+/** One flow in full, as Hubble UI's side panel shows it, plus the policies that allowed or denied it and its JSON. */
 export function FlowDetail({ flow, onClose }: FlowDetailProps) {
+  const policies = flowPolicyEntries(flow);
+  const denied = policies.filter((entry) => entry.effect === 'denied');
+  const allowed = policies.filter((entry) => entry.effect === 'allowed');
   return (
     <aside className="panel" aria-label="Flow details" data-testid="flow-detail">
       <header className="panel-header">
@@ -32,7 +56,9 @@ export function FlowDetail({ flow, onClose }: FlowDetailProps) {
       <dl className="facts">
         <dt>Timestamp</dt><dd>{formatFlowTime(flow.time)}</dd>
         <dt>Verdict</dt><dd className={`verdict-${flow.verdict.toLowerCase()}`}>{flow.verdict}</dd>
-        {flow.verdict === 'DROPPED' && (<><dt>Drop reason</dt><dd>{flow.drop_reason_desc ?? dropReasonDescription(flow.drop_reason ?? 0)}</dd></>)}
+        {flow.verdict === 'DROPPED' && (<><dt>Drop reason</dt><dd data-testid="flow-drop-reason">{flow.drop_reason_desc ?? dropReasonDescription(flow.drop_reason ?? 0)}</dd></>)}
+        {(flow.verdict === 'DROPPED' || denied.length > 0) && <PolicyRows title="Denied by" entries={denied} />}
+        <PolicyRows title="Allowed by" entries={allowed} />
         <dt>Node</dt><dd>{flow.node_name}</dd>
         <dt>Observation point</dt><dd>{flow.trace_observation_point ?? '—'}</dd>
         <dt>Direction</dt><dd>{flow.traffic_direction ?? '—'}{flow.is_reply ? ' (reply)' : ''}</dd>

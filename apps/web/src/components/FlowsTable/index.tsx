@@ -13,9 +13,9 @@ export interface FlowsTableProps {
 
 const ROW_HEIGHT = 28;
 
-/** L7 info (`HTTP/1.1 200 GET /public · 3 ms`) gets the most room, then pods and timestamps. */
+/** L7 info (`HTTP/1.1 200 GET /public · 3 ms`) and policies (`egress denied by default/x`) get the most room, then pods and timestamps. */
 function columnWidth(id: FlowColumnId): string {
-  if (id === 'l7') return 'minmax(230px, 1.5fr)';
+  if (id === 'l7' || id === 'policy') return 'minmax(230px, 1.5fr)';
   if (id === 'timestamp' || id.endsWith('Pod')) return 'minmax(160px, 2fr)';
   return 'minmax(90px, 1fr)';
 }
