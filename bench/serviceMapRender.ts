@@ -74,11 +74,12 @@ interface PageProbe {
  * time (a new list each time recording starts). Recording stops at the first
  * frame after the input in which the map has settled: at least
  * SETTLE_AFTER_INPUT_MS after the last input event, the canvas holds a
- * drawing made for the current view (no CSS transform moves an older one),
- * so the redraw and the card changes at a gesture's end are counted as
- * frames of the gesture. It also keeps the long animation frames Chromium
- * reports, which say where a slow frame spent its time (script, rAF
- * callbacks, style and layout).
+ * drawing made for the current view (no CSS transform moves an older one)
+ * and the map is not `aria-busy` (it is while a drawing is being made or the
+ * HTML cards are still to be shown again), so the redraw and the card
+ * changes at a gesture's end are counted as frames of the gesture. It also
+ * keeps the long animation frames Chromium reports, which say where a slow
+ * frame spent its time (script, rAF callbacks, style and layout).
  */
 function pageProbe(expected: { cards: number; links: number }): string {
   return `(() => {
@@ -95,6 +96,8 @@ function pageProbe(expected: { cards: number; links: number }): string {
     const canvas = document.querySelector('canvas.map-links');
     const world = document.querySelector('.map-world');
     if (cards.length !== ${expected.cards} || !links || links.childElementCount !== ${expected.links} || !canvas || !world) return false;
+    // A build that does not report its drawings (before the painting worker) drew the canvas in the commit.
+    if (canvas.dataset.paintedLinks === undefined) return true;
     if (canvas.dataset.paintedLinks !== '${expected.links}') return false;
     return !world.classList.contains('far') || canvas.dataset.paintedCards === '${expected.cards}';
   };
@@ -104,7 +107,8 @@ function pageProbe(expected: { cards: number; links: number }): string {
   }
   const settled = (time) => {
     const canvas = document.querySelector('canvas.map-links');
-    return time - lastInput > ${SETTLE_AFTER_INPUT_MS} && canvas !== null && canvas.style.transform === '';
+    const map = document.querySelector('[data-testid="service-map"]');
+    return time - lastInput > ${SETTLE_AFTER_INPUT_MS} && canvas !== null && canvas.style.transform === '' && map !== null && map.getAttribute('aria-busy') !== 'true';
   };
   const onFrame = (time) => {
     if (probe.domCompleteMs === undefined && complete()) {
@@ -248,11 +252,18 @@ export async function measureRound(browser: Browser, url: string, shape: Synthet
 const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', 'blink', 'cc', 'gpu', 'viz', 'v8.execute', 'disabled-by-default-devtools.timeline.stack', 'benchmark', 'input', 'latencyInfo'];
 
 /** Agents and an API holding a map of `shape`; resolves when the API's service map has every card and link. */
-export async function startMapCluster(shape: SyntheticMapShape, label: string, log: (message: string) => void, defer: (undo: () => void | Promise<void>) => void): Promise<ApiProcess> {
+export async function startMapCluster(
+  shape: SyntheticMapShape,
+  label: string,
+  log: (message: string) => void,
+  defer: (undo: () => void | Promise<void>) => void,
+  /** Another build of the web app to serve (ad-hoc comparisons of two builds); by default apps/web/dist. */
+  webDir?: string,
+): Promise<ApiProcess> {
   const nodes = Array.from({ length: shape.nodes }, (_, i) => nodeName(i));
   const cluster = await startSyntheticAgents(nodes, AGENT_RING_CAPACITY);
   defer(() => cluster.close());
-  const api = await startApiProcess({ agentFlags: cluster.agents.map((agent) => agent.agentFlag), cpu: API_CPU, log: (m) => log(`${label}: ${m}`) });
+  const api = await startApiProcess({ agentFlags: cluster.agents.map((agent) => agent.agentFlag), cpu: API_CPU, ...(webDir ? { webDir } : {}), log: (m) => log(`${label}: ${m}`) });
   defer(() => api.stop());
   // Published once the API follows the agents, so its live map sees every flow.
   const byNode = new Map(cluster.agents.map((agent) => [agent.node, agent]));

@@ -128,6 +128,14 @@ describe('ServiceMapView', () => {
     expect(scaleOf(world)).toBeGreaterThanOrEqual(FAR_ZOOM);
   });
 
+  it('is not aria-busy once the drawing for a zoom is on the canvas', () => {
+    renderMap();
+    const map = screen.getByTestId('service-map');
+    fireEvent.click(screen.getByRole('button', { name: 'Zoom out' }));
+    // Without a worker (jsdom) the canvas is drawn in the zoom's own task.
+    expect(map.getAttribute('aria-busy')).toBe('false');
+  });
+
   it('hides the HTML cards while zoomed out past FAR_ZOOM, and selects a card clicked on its canvas box', () => {
     const { onSelectCard, onClearSelection } = renderMap();
     const map = screen.getByTestId('service-map');

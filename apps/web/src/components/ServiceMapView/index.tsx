@@ -40,10 +40,14 @@ import { createMapPainter, type MapPainter, type Painted } from './mapPainter.ts
  * there is room; a click there is hit-tested against the boxes. The canvas
  * draws the cards at every zoom, under the HTML cards when those are shown,
  * so the HTML layer can be hidden in the middle of a gesture with nothing
- * missing: a gesture that zooms out hides it at its first step (each step
- * out would otherwise lay out and paint the cards coming into view); one
- * that zooms in past FAR_ZOOM leaves it hidden until the gesture ends, and
- * after a wheel gesture until no step came for REVEAL_AFTER_WHEEL_MS.
+ * missing: on a map too large to redraw every frame, a gesture that zooms
+ * out hides it at its first step (each step out would otherwise lay out and
+ * paint the cards coming into view); one that zooms in past FAR_ZOOM leaves
+ * it hidden; either shows it again when the gesture ends, after a wheel
+ * gesture only when no step came for REVEAL_AFTER_WHEEL_MS. A pan keeps the
+ * HTML cards (hiding and showing them costs more than the cards entering at
+ * the edges). The canvas cards carry the HTML cards' title, namespace and
+ * port rows while they are wide enough to read them.
  *
  * Re-renders of the app (stream batches, status) reach the cards and the
  * link list only when their own inputs change: the handlers passed down are
@@ -71,7 +75,7 @@ const MIN_ZOOM = 0.02;
 const MAX_ZOOM = 4;
 /** Below this scale HTML card text is under 7 px: the canvas draws the cards instead. */
 export const FAR_ZOOM = 0.5;
-/** A drawing of at most this many links and cards is redrawn on every zoom frame; a larger one is moved until the gesture ends. */
+/** A drawing of at most this many links and cards is redrawn on every zoom frame; a larger one is moved, and redrawn when stale and when the gesture ends. */
 const LIVE_REDRAW_ITEMS = 300;
 /** After a wheel gesture ends, the HTML cards come back only when no further wheel step came for this long. */
 const REVEAL_AFTER_WHEEL_MS = 300;
@@ -80,6 +84,7 @@ const CANVAS_MARGIN = 0.25;
 
 export function ServiceMapView(props: ServiceMapViewProps) {
   const { cards, links, boxes, islands, curves, selection, palette, fitKey } = props;
+  const mapElement = useRef<HTMLDivElement>(null);
   const viewport = useRef<HTMLDivElement>(null);
   const world = useRef<HTMLDivElement>(null);
   const cardLayer = useRef<HTMLDivElement>(null);
@@ -97,7 +102,8 @@ export function ServiceMapView(props: ServiceMapViewProps) {
   const revealTimer = useRef<number | undefined>(undefined);
   /** The theme's card colours, read from styles.css once per palette (a theme change brings a new palette). */
   const colours = useRef<{ palette: LinkPalette; colours: CardColours } | undefined>(undefined);
-  const fittedFor = useRef<{ view: string; islands: number } | undefined>(undefined);
+  /** The view and the map's extent (its islands' bounds) the last fit was for. */
+  const fittedFor = useRef<{ view: string; extent: string } | undefined>(undefined);
   const userMoved = useRef(false);
 
   // The app makes a new selection object on every render: compare it by value.
@@ -107,11 +113,45 @@ export function ServiceMapView(props: ServiceMapViewProps) {
   const related = useMemo(() => relatedTo(stableSelection, links), [stableSelection, links]);
   const drawState = useRef({ curves, links, cards, boxes, related, selection: stableSelection, palette });
   drawState.current = { curves, links, cards, boxes, related, selection: stableSelection, palette };
+  /** The inputs of the scene the painter holds, to send a scene only when it changed. */
+  const sentScene = useRef<typeof drawState.current | undefined>(undefined);
+  function sendScene(): void {
+    const next = drawState.current;
+    const last = sentScene.current;
+    if (!painter.current || (last && (Object.keys(next) as (keyof typeof next)[]).every((key) => last[key] === next[key]))) return;
+    sentScene.current = next;
+    painter.current.setScene(packScene(next));
+  }
+  // A new view's first drawing, at the fit the layout effect will apply, is asked for while React is still
+  // rendering the view: the worker draws it during the render and commit of the cards instead of after them.
+  if (painter.current && boxes.size > 0 && fittedFor.current?.view !== fitKey && sentScene.current?.curves !== curves) {
+    const size = mapViewport.size();
+    const bounds = layoutBounds(islands);
+    if (size && bounds) {
+      sendScene();
+      const { k, x, y } = fitTransform(bounds, size);
+      painter.current.paint({ transform: { k, x, y }, area: area.current, cards: themeColours(), far: k < FAR_ZOOM });
+    }
+  }
   // Handlers from the app change identity on every render; the children get stable ones.
   const handlers = useRef(props);
   handlers.current = props;
   const selectCard = useCallback((id: string) => handlers.current.onSelectCard(id), []);
   const selectLink = useCallback((id: string) => handlers.current.onSelectLink(id), []);
+
+  /**
+   * `aria-busy` on the map while it catches up with the view: a gesture under
+   * way, a drawing asked for or being made, the drawing on the canvas made
+   * for another transform, or the HTML cards still to be shown again.
+   */
+  function markBusy(): void {
+    const element = mapElement.current;
+    if (!element) return;
+    const last = drawn.current?.transform;
+    const { k, x, y } = transform.current;
+    const busy = gestureMoved.current || frame.current !== undefined || (painter.current?.busy() ?? false) || revealTimer.current !== undefined || (last !== undefined && (last.k !== k || last.x !== x || last.y !== y));
+    if (element.getAttribute('aria-busy') !== String(busy)) element.setAttribute('aria-busy', String(busy));
+  }
 
   function isFar(): boolean {
     return world.current?.classList.contains('far') ?? false;
@@ -130,6 +170,7 @@ export function ServiceMapView(props: ServiceMapViewProps) {
     frame.current = undefined;
     const { k, x, y } = transform.current;
     painter.current?.paint({ transform: { k, x, y }, area: area.current, cards: themeColours(), far: isFar() || k < FAR_ZOOM });
+    markBusy();
   }
 
   /** A drawing is on the canvas: place it, and hide the HTML cards if it is the far one they wait for. */
@@ -142,6 +183,7 @@ export function ServiceMapView(props: ServiceMapViewProps) {
     }
     if (painted.far && transform.current.k < FAR_ZOOM) setFar(true);
     moveDrawing();
+    markBusy();
   }
 
   function themeColours(): CardColours | undefined {
@@ -157,6 +199,7 @@ export function ServiceMapView(props: ServiceMapViewProps) {
 
   function schedulePaint(): void {
     if (frame.current === undefined) frame.current = requestAnimationFrame(paint);
+    markBusy();
   }
 
   /** Moves the last drawing to where `transform` puts it: the canvas element scaled and shifted, no raster. */
@@ -190,6 +233,7 @@ export function ServiceMapView(props: ServiceMapViewProps) {
     };
     if (lastGestureEvent.current === 'wheel') revealTimer.current = window.setTimeout(reveal, REVEAL_AFTER_WHEEL_MS);
     else reveal();
+    markBusy();
   }
 
   function onZoom(event: D3ZoomEvent<HTMLDivElement, unknown>): void {
@@ -222,6 +266,7 @@ export function ServiceMapView(props: ServiceMapViewProps) {
     if (!isFar() && (far || event.transform.k < previousK) && drawn.current?.cards) setFar(true);
     const wanted = stale(drawn.current?.transform, event.transform, area.current) || (isFar() && !drawn.current?.far) || !drawn.current?.cards;
     if (wanted && !painter.current?.busy()) schedulePaint();
+    markBusy();
   }
 
   function fit(): void {
@@ -263,15 +308,17 @@ export function ServiceMapView(props: ServiceMapViewProps) {
     // The zoom behaviour is made once; it reads the latest state through refs.
   }, []);
 
-  // Fit when the view changes, and again as islands appear until the user pans or zooms.
+  // Fit when the view changes, and again as islands appear or grow until the user pans or zooms.
   useLayoutEffect(() => {
     if (boxes.size === 0) return;
-    painter.current?.setScene(packScene(drawState.current));
+    sendScene();
     const last = fittedFor.current;
     const newView = last?.view !== fitKey;
     if (newView) userMoved.current = false;
-    if (newView || (!userMoved.current && last?.islands !== islands.length)) {
-      fittedFor.current = { view: fitKey, islands: islands.length };
+    const bounds = layoutBounds(islands);
+    const extent = bounds ? `${bounds.minX},${bounds.minY},${bounds.maxX},${bounds.maxY}` : '';
+    if (newView || (!userMoved.current && last?.extent !== extent)) {
+      fittedFor.current = { view: fitKey, extent };
       fit();
     }
     // New data is sent to the painter in the same commit; only zoom frames wait for requestAnimationFrame.
@@ -299,7 +346,7 @@ export function ServiceMapView(props: ServiceMapViewProps) {
   }
 
   return (
-    <div className="map" data-testid="service-map">
+    <div className="map" data-testid="service-map" ref={mapElement}>
       <div className="map-viewport" ref={viewport} onClick={onBackgroundClick}>
         <canvas className="map-links" ref={canvas} aria-hidden="true" style={{ transformOrigin: '0 0', willChange: 'transform' }} />
         <div className="map-world" ref={world}>
@@ -474,6 +521,8 @@ function cardColours(element: Element): CardColours {
     border: value('--border', '#d5d9e0'),
     text: value('--text', '#1b1f27'),
     selected: value('--selected', '#2563eb'),
+    muted: value('--muted', '#667085'),
+    accent: value('--accent', '#2563eb'),
   };
 }
 

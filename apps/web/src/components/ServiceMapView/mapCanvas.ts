@@ -1,7 +1,7 @@
 import type { Card, Link } from '@tycho/servicemap';
 import { linkVerdictClass, type Selection } from '../../domain/selection.ts';
 import { linkWidth, type LinkCurve } from '../../layout/linkGeometry.ts';
-import type { CardBox } from '../../layout/mapLayout.ts';
+import { CARD_HEADER_HEIGHT, PORT_ROW_HEIGHT, type CardBox } from '../../layout/mapLayout.ts';
 import type { LinkPalette } from '../../theme.ts';
 
 /**
@@ -48,6 +48,9 @@ export interface PackedScene {
   /** Per card, 1 when dimmed by the selection. */
   boxDimmed: Uint8Array;
   titles: string[];
+  /** Per card, the namespace (or subtitle) line and the port rows its box shows, as the HTML card words them. */
+  subtitles: string[];
+  ports: string[][];
   /** Index of the selected card's box, or -1. */
   selectedBox: number;
 }
@@ -60,6 +63,8 @@ export interface CardColours {
   border: string;
   text: string;
   selected: string;
+  muted: string;
+  accent: string;
 }
 
 /** The canvas: `margin` CSS px on each side beyond the viewport, `ratio` device px per CSS px. */
@@ -85,6 +90,11 @@ export interface ViewTransform {
 
 /** Card titles drawn on the canvas are at least this many screen px, so they stay legible when zoomed out. */
 const MIN_TITLE_PX = 10;
+/** Namespace and port rows are drawn when a card is at least this wide on screen (their 12 px text is then 6 px or more). */
+const MIN_CARD_PX_FOR_DETAILS = 110;
+const DETAIL_PX = 12;
+/** Where the HTML card's namespace line starts (padding 8 + header 22 px). */
+const SUBTITLE_TOP = 31;
 /** Titles are left out when a card is narrower than this on screen. */
 const MIN_CARD_PX_FOR_TITLE = 48;
 const TITLE_PX = 14;
@@ -126,16 +136,24 @@ export function packScene(scene: CanvasScene): PackedScene {
   const packedBoxes = new Float64Array(boxes.size * 4);
   const boxDimmed = new Uint8Array(boxes.size);
   const titles: string[] = [];
+  const subtitles: string[] = [];
+  const ports: string[][] = [];
   let selectedBox = -1;
   let b = 0;
   for (const box of boxes.values()) {
     packedBoxes.set([box.x, box.y, box.width, box.height], b * 4);
     boxDimmed[b] = related !== undefined && !related.cards.has(box.id) ? 1 : 0;
-    titles.push(cards.get(box.id)?.title ?? '');
+    const card = cards.get(box.id);
+    titles.push(card?.title ?? '');
+    subtitles.push(card?.namespace ?? card?.subtitle ?? '');
+    const shown = card ? (card.ports.length > box.portRows ? card.ports.slice(0, Math.max(0, box.portRows - 1)) : card.ports) : [];
+    const rows = shown.map((port) => [String(port.port), port.protocol, port.l7].filter(Boolean).join(' · '));
+    if (card && card.ports.length > shown.length) rows.push(`+${card.ports.length - shown.length} more ports`);
+    ports.push(rows);
     if (selection.kind === 'card' && selection.id === box.id) selectedBox = b;
     b++;
   }
-  return { curves: packedCurves.subarray(0, n * CURVE_FIELDS), curveStyles: curveStyles.subarray(0, n), styles, boxes: packedBoxes, boxDimmed, titles, selectedBox };
+  return { curves: packedCurves.subarray(0, n * CURVE_FIELDS), curveStyles: curveStyles.subarray(0, n), styles, boxes: packedBoxes, boxDimmed, titles, subtitles, ports, selectedBox };
 }
 
 /** The 2D contexts drawScene works on: a page canvas's or an OffscreenCanvas's. */
@@ -222,11 +240,12 @@ function drawLinks(context: Context2D, ratio: number, k: number, view: View, sce
 /**
  * The visible cards as boxes (dimmed ones faded, the selected one ringed)
  * with their titles when there is room. Under the HTML cards (not `far`)
- * boxes get the HTML cards' rounded corners, and dimmed cards are left out:
- * the HTML ones are translucent, and the canvas card would show through.
+ * boxes get the HTML cards' rounded corners, and neither dimmed cards (the
+ * HTML ones are translucent: the canvas card would show through) nor the
+ * selection ring (wider than the card) are drawn.
  */
 function drawCards(context: Context2D, ratio: number, k: number, view: View, scene: PackedScene, colours: CardColours, far: boolean): number {
-  const { boxes, boxDimmed, titles, selectedBox } = scene;
+  const { boxes, boxDimmed, titles, subtitles, ports, selectedBox } = scene;
   const visible: number[] = [];
   const radius = far ? 0 : CARD_RADIUS;
   for (let i = 0; i < boxDimmed.length; i++) {
@@ -252,7 +271,8 @@ function drawCards(context: Context2D, ratio: number, k: number, view: View, sce
     context.stroke();
   }
   context.globalAlpha = 1;
-  if (selectedBox >= 0) {
+  // Under the HTML cards the selected one draws its own ring.
+  if (selectedBox >= 0 && far) {
     const o = selectedBox * 4;
     context.lineWidth = 2 / k;
     context.strokeStyle = colours.selected;
@@ -272,6 +292,27 @@ function drawCards(context: Context2D, ratio: number, k: number, view: View, sce
     if (!title) continue;
     context.globalAlpha = boxDimmed[i] ? 0.3 : 1;
     context.fillText(cutTitle(title, maxChars), boxes[i * 4]! + CARD_INSET, boxes[i * 4 + 1]! + CARD_INSET);
+  }
+  context.globalAlpha = 1;
+  // Close enough for the HTML card's smaller lines to be read: the namespace and port rows too, where the HTML card has them.
+  if (cardWidth * k < MIN_CARD_PX_FOR_DETAILS) return visible.length;
+  const detailChars = Math.floor((cardWidth - 2 * CARD_INSET) / (DETAIL_PX * TITLE_CHAR_WIDTH));
+  context.font = `${DETAIL_PX}px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
+  context.fillStyle = colours.muted;
+  for (const i of visible) {
+    context.globalAlpha = boxDimmed[i] ? 0.3 : 1;
+    context.fillText(cutTitle(subtitles[i] ?? '', detailChars), boxes[i * 4]! + CARD_INSET, boxes[i * 4 + 1]! + SUBTITLE_TOP);
+  }
+  context.font = `${DETAIL_PX}px ui-monospace, monospace`;
+  for (const i of visible) {
+    context.globalAlpha = boxDimmed[i] ? 0.3 : 1;
+    (ports[i] ?? []).forEach((row, r) => {
+      const y = boxes[i * 4 + 1]! + CARD_HEADER_HEIGHT + r * PORT_ROW_HEIGHT;
+      context.fillStyle = colours.accent;
+      context.fillRect(boxes[i * 4]!, y, 3, PORT_ROW_HEIGHT);
+      context.fillStyle = colours.text;
+      context.fillText(cutTitle(row, detailChars), boxes[i * 4]! + CARD_INSET, y + 3);
+    });
   }
   context.globalAlpha = 1;
   return visible.length;

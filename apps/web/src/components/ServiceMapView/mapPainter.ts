@@ -76,10 +76,13 @@ function workerPainter(bitmaps: ImageBitmapRenderingContext, onPainted: (painted
   let scene: PackedScene | undefined;
   let inFlight: PaintRequest | undefined;
   let pending: PaintRequest | undefined;
+  /** The last request sent for the current scene: asking for the same drawing again is a no-op. */
+  let lastSent: PaintRequest | undefined;
   let fallback: OffscreenCanvas | undefined;
 
   function send(request: PaintRequest): void {
     inFlight = request;
+    lastSent = request;
     if (worker) {
       const message: PaintMessage = { kind: 'paint', ...request };
       worker.postMessage(message);
@@ -131,6 +134,7 @@ function workerPainter(bitmaps: ImageBitmapRenderingContext, onPainted: (painted
   return {
     setScene(next) {
       scene = next;
+      lastSent = undefined;
       if (worker) {
         const message: PaintMessage = { kind: 'scene', scene: next };
         worker.postMessage(message);
@@ -138,6 +142,10 @@ function workerPainter(bitmaps: ImageBitmapRenderingContext, onPainted: (painted
     },
     paint(request) {
       if (!scene) return;
+      if (lastSent && sameRequest(lastSent, request) && (!pending || sameRequest(pending, request))) {
+        pending = undefined;
+        return;
+      }
       if (inFlight) pending = request;
       else send(request);
     },
@@ -149,6 +157,13 @@ function workerPainter(bitmaps: ImageBitmapRenderingContext, onPainted: (painted
       pending = undefined;
     },
   };
+}
+
+function sameRequest(a: PaintRequest, b: PaintRequest): boolean {
+  const { transform: t, area: r } = a;
+  const { transform: u, area: q } = b;
+  return t.k === u.k && t.x === u.x && t.y === u.y && a.cards === b.cards && a.far === b.far &&
+    r.width === q.width && r.height === q.height && r.marginX === q.marginX && r.marginY === q.marginY && r.ratio === q.ratio;
 }
 
 function painted(request: PaintRequest, items: number, scene: PackedScene): Painted {
