@@ -192,6 +192,8 @@ export async function startBenchNode(ctx: BenchmarkContext, podNames: readonly s
 
   return {
     pods,
+    /** The agent's --kube-dir (the API-server stand-in), owned by this bench node. */
+    kubeDir: join(runDir, 'kube'),
     /** Registers the pods again, as the CNI plugin does: the agent attaches the flow programs. */
     async attachPrograms(): Promise<void> {
       for (const pod of pods) await agentJson(socketPath, 'POST', '/v1/endpoints', 201, registration(pod.endpoint));
