@@ -1,7 +1,6 @@
-import { watch, type FSWatcher } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { KubeStore } from '@tycho/kube';
+import { watchKubeStore, type KubeStore } from '@tycho/kube';
 import { ReservedIdentity, reservedIdentityLabels, type ReservedIdentityName, type Workload } from '@tycho/flow';
 import { securityLabels, type IdentityAllocator } from './identityAllocator.ts';
 
@@ -56,7 +55,7 @@ export class IpCache {
   private pods = new Map<string, V1Pod>();
   private stale = true;
   private lastRefreshMs = Number.NEGATIVE_INFINITY;
-  private watcher: FSWatcher | undefined;
+  private watcher: { close(): void } | undefined;
   private readonly now: () => number;
   private readonly missRefreshIntervalMs: number;
 
@@ -149,10 +148,7 @@ export class IpCache {
   /** Rebuild on the next lookup whenever something under `dir` (the KubeStore root) changes. */
   watch(dir: string): void {
     this.watcher?.close();
-    this.watcher = watch(dir, { recursive: true, persistent: false }, () => {
-      this.stale = true;
-    });
-    this.watcher.on('error', () => {
+    this.watcher = watchKubeStore(dir, () => {
       this.stale = true;
     });
   }

@@ -1,5 +1,4 @@
-import { mkdirSync, watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { watchKubeStore } from '@tycho/kube';
 import {
   CidrIdentityAllocator,
   type DnsRecord,
@@ -89,8 +88,7 @@ export class PolicyResolver {
   private nextExpiryMs: number | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
-  private watcher: FSWatcher | undefined;
-  private policiesWatcher: FSWatcher | undefined;
+  private watcher: { close(): void } | undefined;
   private scheduled = false;
   private closed = false;
   private resolutions = 0;
@@ -155,22 +153,10 @@ export class PolicyResolver {
    */
   watch(kubeDir: string): void {
     this.watcher?.close();
-    this.policiesWatcher?.close();
-    this.watcher = watch(kubeDir, { recursive: true, persistent: false }, () => this.schedule());
-    this.watcher.on('error', () => this.schedule());
-    // The store replaces policies.json by a rename at every write. Node's
-    // recursive watch on Linux reports such a replacement only the first time
-    // (it keeps watching the old file), so the revision poll alone would find
-    // the later ones, up to pollMs late; a plain watch of the directory sees
-    // every rename. inotify: nothing runs while the store is idle.
-    const policiesDir = join(kubeDir, 'policies');
-    try {
-      mkdirSync(policiesDir, { recursive: true });
-      this.policiesWatcher = watch(policiesDir, { persistent: false }, () => this.schedule());
-      this.policiesWatcher.on('error', () => this.schedule());
-    } catch (err) {
-      this.log(`policies: cannot watch ${policiesDir} (the ${this.options.pollMs ?? 1000} ms poll still runs): ${(err as Error).message}`);
-    }
+    // Every directory of the store on its own (a policies directory made later
+    // included): the store replaces files by rename, which Node's recursive
+    // watch on Linux reports only the first time.
+    this.watcher = watchKubeStore(kubeDir, () => this.schedule());
     this.pollTimer = setInterval(() => {
       this.safely(() => {
         if (this.options.readPolicies().revision !== this.revisionNumber) this.schedule();
@@ -215,7 +201,6 @@ export class PolicyResolver {
   close(): void {
     this.closed = true;
     this.watcher?.close();
-    this.policiesWatcher?.close();
     clearInterval(this.pollTimer);
     clearTimeout(this.expiryTimer);
   }

@@ -1,6 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { KubeStore } from '@tycho/kube';
+import { watchKubeStore, type KubeStore } from '@tycho/kube';
 import {
   BackendServiceIndex,
   buildServiceModel,
@@ -32,6 +31,8 @@ export interface KubeProxyReplacementStatus {
   readonly cgroup?: string;
   /** Per-packet DNAT at tc for traffic that arrives from the network (NodePort, ExternalIPs, LoadBalancer from outside). */
   readonly nodePortFromOutside: boolean;
+  /** The uplink where that per-packet translation runs (bpf_host.c), with nodePortFromOutside. */
+  readonly lbDevice?: string;
 }
 
 /** `GET /v1/services`. */
@@ -79,7 +80,7 @@ export class ServicesController {
   private revisionNumber = 0;
   private lastError: string | undefined;
   private lastErrorLogged: string | undefined;
-  private watcher: FSWatcher | undefined;
+  private watcher: { close(): void } | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private debounceTimer: NodeJS.Timeout | undefined;
   private readonly log: (message: string) => void;
@@ -146,8 +147,7 @@ export class ServicesController {
   /** Rebuilds whenever something under the KubeStore directory changes, and every pollMs. */
   watch(kubeDir: string): void {
     this.watcher?.close();
-    this.watcher = watch(kubeDir, { recursive: true, persistent: false }, () => this.schedule());
-    this.watcher.on('error', () => this.schedule());
+    this.watcher = watchKubeStore(kubeDir, () => this.schedule());
     this.pollTimer = setInterval(() => this.schedule(), this.options.pollMs ?? 2000);
     this.pollTimer.unref();
   }

@@ -1,2 +1,3 @@
 export { DirectoryKubeStore, type KubeKind, type KubeStore } from './kubeStore.ts';
 export { type PolicyApplyResult, type PolicyBatch, PolicyCollection, type StoredPolicies } from './policyCollection.ts';
+export { watchKubeStore } from './watchStore.ts';
