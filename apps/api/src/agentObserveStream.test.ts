@@ -1,6 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { unixAgent } from '@tycho/agent/client';
 import type { GetFlowsResponse } from '@tycho/flow';
-import { decodeObserveMessage } from './agentObserveStream.ts';
+import { decodeObserveMessage, observeAgentItems } from './agentObserveStream.ts';
 import { flowAt } from './testAgents.ts';
 
 const flowResponse = (second: number): GetFlowsResponse => {
@@ -62,5 +68,33 @@ describe('decodeObserveMessage', () => {
     expect(decodeObserveMessage('[{"flow":{"uuid":"x"},"node_name":"n","time":"t"},{"nope":1}]')).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/neither a flow nor lost events/) });
     expect(decodeObserveMessage('{"hello":1}')).toMatchObject({ kind: 'invalid', error: expect.stringMatching(/neither a flow nor lost events/) });
     expect(decodeObserveMessage('{"error":"invalid observe request: number: expected an integer"}')).toEqual({ kind: 'refusal', error: 'invalid observe request: number: expected an integer' });
+  });
+});
+
+describe('observeAgentItems', () => {
+  it('hands over every item of a burst of messages in order, all before the stream ends', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tycho-observe-items-'));
+    const socketPath = join(dir, 'agent.sock');
+    const server = createServer();
+    const wss = new WebSocketServer({ server, path: '/v1/observe' });
+    const messages = 40;
+    wss.on('connection', (ws) => {
+      ws.once('message', () => {
+        // More messages at once than the follower reads ahead (it pauses the socket), then the end.
+        for (let i = 0; i < messages; i++) ws.send(agentBatch([flowResponse(2 * i), flowResponse(2 * i + 1)]));
+        ws.close(1000, 'done');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const uuids: string[] = [];
+      const stream = observeAgentItems(unixAgent('node-1', socketPath), { follow: true }, { onItem: (item) => uuids.push(item.response.flow!.uuid) });
+      await stream.done;
+      expect(uuids).toEqual(Array.from({ length: 2 * messages }, (_, i) => `node-1-${i}`));
+    } finally {
+      wss.close();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -79,17 +79,23 @@ function cutBatch(text: string): ObservedItem[] | undefined {
     if (text.charCodeAt(nodeStart - 1) !== 34 || nodeEnd < 0 || timeStart > timeEnd || !text.startsWith('"}', timeEnd)) return undefined;
     if (!plainString(text, nodeStart, nodeEnd) || !plainString(text, timeStart, timeEnd)) return undefined;
     const flowJson = text.slice(start + FLOW_ITEM.length, tail);
-    let flow: unknown;
-    try {
-      flow = JSON.parse(flowJson);
-    } catch {
-      return undefined;
-    }
-    if (!isObject(flow) || Array.isArray(flow)) return undefined;
+    const flow = parseObject(flowJson);
+    if (flow === undefined) return undefined;
     items.push({ response: { flow: flow as unknown as Flow, node_name: text.slice(nodeStart, nodeEnd), time: text.slice(timeStart, timeEnd) }, flowJson });
     if (next < 0) return items;
     start = next + 1;
   }
+}
+
+/** A JSON object's text parsed, or undefined when it is not JSON or not an object. */
+function parseObject(text: string): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return isObject(value) && !Array.isArray(value) ? value : undefined;
 }
 
 /** Whether `text[start, end)` holds no quote, backslash or control character: a JSON string's content as is. */
@@ -108,31 +114,76 @@ export interface ObservedItemHandlers {
 }
 
 /**
+ * Agent messages read but not yet handled, per agent, above which the relay
+ * stops reading that agent's socket until it has caught up. Agents send up to
+ * 1,000 flows a message; the agent stops reading its ring while its socket
+ * holds 1 MiB unsent, so a relay that read only between handling messages
+ * would keep each agent idle while it handled one, and itself idle while the
+ * agent made the next.
+ */
+const MAX_QUEUED_MESSAGES = 8;
+
+/**
  * The relay's follower of one agent's `/v1/observe`: `observeAgent`
  * (`@tycho/agent/client`) with the same request, states and errors, but
  * handing over each flow's text with it (`decodeObserveMessage`).
+ *
+ * Messages are read as they arrive and handled one per event-loop turn, in
+ * order, so the socket is read (and the agent can go on sending) between
+ * them; at MAX_QUEUED_MESSAGES unhandled the socket is paused. When the
+ * stream ends, what was read is handled before `done` settles.
  */
 export function observeAgentItems(agent: AgentAddress, request: GetFlowsRequest, handlers: ObservedItemHandlers): ObserveStream {
   const ws = new WebSocket(observeUrl(agent));
   let refusal: string | undefined;
   let closedByUs = false;
+  const queue: string[] = [];
+  let handling = false;
+  const handleMessage = (text: string): void => {
+    if (refusal !== undefined || closedByUs) return;
+    const decoded = decodeObserveMessage(text);
+    if (decoded.kind === 'items') {
+      for (const item of decoded.items) handlers.onItem(item);
+      return;
+    }
+    refusal = decoded.error;
+    if (decoded.kind === 'invalid') {
+      queue.length = 0;
+      ws.resume();
+      ws.close();
+    }
+  };
+  const handleNext = (): void => {
+    const text = queue.shift();
+    if (text !== undefined) handleMessage(text);
+    if (queue.length > 0) setImmediate(handleNext);
+    else handling = false;
+    if (queue.length < MAX_QUEUED_MESSAGES && ws.isPaused && ws.readyState === ws.OPEN) ws.resume();
+  };
+  /** Handles, now, whatever was read and not handled yet. */
+  const handleQueued = (): void => {
+    while (queue.length > 0) handleMessage(queue.shift()!);
+  };
   const done = new Promise<void>((resolve, reject) => {
     ws.on('open', () => {
       ws.send(JSON.stringify(request));
       handlers.onOpen?.();
     });
     ws.on('message', (data) => {
-      if (refusal !== undefined) return;
-      const decoded = decodeObserveMessage(data.toString());
-      if (decoded.kind === 'items') {
-        for (const item of decoded.items) handlers.onItem(item);
-        return;
+      if (refusal !== undefined || closedByUs) return;
+      queue.push(data.toString());
+      if (queue.length >= MAX_QUEUED_MESSAGES) ws.pause();
+      if (!handling) {
+        handling = true;
+        setImmediate(handleNext);
       }
-      refusal = decoded.error;
-      if (decoded.kind === 'invalid') ws.close();
     });
-    ws.on('error', (err) => reject(new Error(`${agent.node}: cannot observe through ${describeAgent(agent)}: ${err.message}`)));
+    ws.on('error', (err) => {
+      handleQueued();
+      reject(new Error(`${agent.node}: cannot observe through ${describeAgent(agent)}: ${err.message}`));
+    });
     ws.on('close', (code) => {
+      handleQueued();
       if (refusal !== undefined) reject(new AgentRefusal(`${agent.node}: ${refusal}`));
       else if (code === 1000 || code === 1005 || closedByUs) resolve();
       else reject(new Error(`${agent.node}: the agent closed the stream (code ${code})`));
@@ -142,6 +193,8 @@ export function observeAgentItems(agent: AgentAddress, request: GetFlowsRequest,
     done,
     close: () => {
       closedByUs = true;
+      queue.length = 0;
+      ws.resume();
       ws.close();
     },
   };

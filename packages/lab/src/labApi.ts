@@ -58,7 +58,8 @@ export class LabApi {
   private spawn(): void {
     mkdirSync(LOG_DIR, { recursive: true });
     const logFd = openSync(API_LOG, 'a');
-    const argv = [process.execPath, '--import', 'tsx', API_MAIN, '--port', String(API_PORT), '--host', '0.0.0.0', '--socket-dir', RUN_DIR, '--kube-dir', KUBE_DIR];
+    // A 64 MiB semi-space: the relay's short-lived flows die in fewer scavenges (about -15% CPU per flow, docs/benchmarks.md).
+    const argv = [process.execPath, '--max-semi-space-size=64', '--import', 'tsx', API_MAIN, '--port', String(API_PORT), '--host', '0.0.0.0', '--socket-dir', RUN_DIR, '--kube-dir', KUBE_DIR];
     const child = spawnInCgroup(API_CGROUP, argv, { stdio: ['ignore', logFd, logFd], cwd: REPO_ROOT });
     closeSync(logFd);
     this.child = child;
