@@ -14,7 +14,8 @@
         "native/ring_buffer_reader.cc",
         "native/test_run.cc",
         "native/btf_layout.cc",
-        "native/clock.cc"
+        "native/clock.cc",
+        "native/netdev.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -25,6 +25,13 @@ describe('parseAgentFlags', () => {
     expect(parsed).toMatchObject({ kind: 'config', config: { ringCapacity: 1023, reportIntervalMs: 500, l7Ports: [53, 9090] } });
   });
 
+  it('reads --lb-device with --cgroup', () => {
+    expect(parseAgentFlags([...required, '--cgroup', '/sys/fs/cgroup/unified/tycho/node-1', '--lb-device', 'eth0'])).toMatchObject({
+      kind: 'config',
+      config: { cgroup: '/sys/fs/cgroup/unified/tycho/node-1', lbDevice: 'eth0' },
+    });
+  });
+
   it('reads --metrics and serves it on :9965 by default', () => {
     const options = 'dns:query;ignoreAAAA;destinationContext=pod-short,drop:sourceContext=pod;destinationContext=pod,tcp,flow,port-distribution,icmp,http';
     expect(parseAgentFlags([...required, '--metrics', options])).toMatchObject({
@@ -61,6 +68,8 @@ describe('parseAgentFlags', () => {
     [['--metrics', 'drop:sourceContext=nodes'], /^--metrics: unable to initialize metric 'drop': unknown context 'nodes'$/],
     [['--metrics', 'flow', '--metrics-listen', '9965'], /--metrics-listen: '9965' is not an address/],
     [['--metrics-listen', ':9965'], /--metrics-listen: needs --metrics/],
+    [['--cgroup', '/sys/fs/cgroup/unified/tycho/node-1', '--lb-device', 'eth0; rm'], /--lb-device: expected an interface name such as eth0/],
+    [['--lb-device', 'eth0'], /--lb-device: needs --cgroup/],
   ])('explains a bad value: %j', (extra, message) => {
     const parsed = parseAgentFlags([...required, ...extra]);
     expect(parsed.kind).toBe('error');

@@ -26,6 +26,9 @@ Options:
   --cgroup <dir>           cgroup v2 directory holding the node's pods and host processes, e.g.
                            /sys/fs/cgroup/unified/tycho/node-1: load-balances services at its sockets
                            (kube-proxy replacement); without it services are not handled
+  --lb-device <ifname>     the node's uplink (in this network namespace), e.g. eth0: NodePort,
+                           ExternalIPs and LoadBalancer traffic arriving on it is load-balanced per
+                           packet at tc (needs --cgroup)
   -h, --help               show this help
 `;
 
@@ -87,6 +90,10 @@ const agentFlagsSchema = z.object({
       }
     }),
   cgroup: z.string().min(1, '--cgroup: expected a cgroup v2 directory').optional(),
+  'lb-device': z
+    .string()
+    .regex(/^[A-Za-z0-9_.@-]{1,15}$/, '--lb-device: expected an interface name such as eth0 (1-15 of A-Z a-z 0-9 _ . @ -)')
+    .optional(),
   'metrics-listen': z
     .string()
     .optional()
@@ -114,6 +121,8 @@ export interface AgentConfig {
   metrics?: { options: string; listen: ListenAddress };
   /** The node's cgroup v2 directory, where the socket load-balancer attaches; absent without --cgroup. */
   cgroup?: string;
+  /** The node's uplink, where per-packet node-port load-balancing attaches; absent without --lb-device. */
+  lbDevice?: string;
 }
 
 export const DEFAULT_METRICS_LISTEN: ListenAddress = { host: undefined, port: 9965 };
@@ -140,6 +149,7 @@ export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
         metrics: { type: 'string' },
         'metrics-listen': { type: 'string' },
         cgroup: { type: 'string' },
+        'lb-device': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -152,6 +162,9 @@ export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
   const flags = parsed.data;
   if (flags['metrics-listen'] && flags.metrics === undefined) {
     return { kind: 'error', message: '--metrics-listen: needs --metrics (the metrics to serve)' };
+  }
+  if (flags['lb-device'] !== undefined && flags.cgroup === undefined) {
+    return { kind: 'error', message: '--lb-device: needs --cgroup (service load-balancing)' };
   }
   return {
     kind: 'config',
@@ -166,6 +179,7 @@ export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
       l7Ports: flags['l7-ports'],
       ...(flags.metrics === undefined ? {} : { metrics: { options: flags.metrics, listen: flags['metrics-listen'] ?? DEFAULT_METRICS_LISTEN } }),
       ...(flags.cgroup === undefined ? {} : { cgroup: flags.cgroup }),
+      ...(flags['lb-device'] === undefined ? {} : { lbDevice: flags['lb-device'] }),
     },
   };
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { NodeDatapath, PolicyMaps, ServiceDatapath } from '@tycho/datapath';
+import { NodeDatapath, NodePortDatapath, PolicyMaps, ServiceDatapath } from '@tycho/datapath';
 import { DirectoryKubeStore } from '@tycho/kube';
 import { createFlowMetrics } from '@tycho/metrics';
 import { startAgent } from './agent.ts';
@@ -31,13 +31,21 @@ const policyMaps = PolicyMaps.open(config.pinDir);
 // Socket-level service load-balancing at the node's cgroup: every pod and
 // host-network process of the node is below it.
 const serviceDatapath = config.cgroup ? ServiceDatapath.open({ pinDir: config.pinDir }) : undefined;
+// Per-packet service translation on the node's uplink (bpf_host.c): it shares
+// the lb maps just pinned and NodeDatapath's event ring buffer.
+const nodePortDatapath = serviceDatapath && config.lbDevice ? NodePortDatapath.open({ pinDir: config.pinDir }) : undefined;
 const services =
   serviceDatapath && config.cgroup
     ? new ServicesController({
         nodeName: config.nodeName,
         store: new DirectoryKubeStore(config.kubeDir),
         datapath: serviceDatapath,
-        kubeProxyReplacement: { socketLB: true, cgroup: config.cgroup, nodePortFromOutside: false },
+        kubeProxyReplacement: {
+          socketLB: true,
+          cgroup: config.cgroup,
+          nodePortFromOutside: nodePortDatapath !== undefined,
+          ...(nodePortDatapath && config.lbDevice ? { lbDevice: config.lbDevice } : {}),
+        },
         stateFile: join(config.stateDir, 'services.json'),
         log: (message) => console.error(`[agent ${config.nodeName}] ${message}`),
       })
@@ -50,6 +58,14 @@ if (services && serviceDatapath && config.cgroup) {
   } catch (err) {
     process.stderr.write(`tycho-agent: --cgroup ${config.cgroup}: cannot attach the socket load-balancer: ${(err as Error).message}\n`);
     process.exit(1);
+  }
+  if (nodePortDatapath && config.lbDevice) {
+    try {
+      nodePortDatapath.attach(config.lbDevice);
+    } catch (err) {
+      process.stderr.write(`tycho-agent: --lb-device ${config.lbDevice}: cannot attach the node-port load-balancer: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
   }
   services.watch(config.kubeDir);
 }
@@ -69,6 +85,7 @@ async function shutdown(signal: string): Promise<void> {
   console.error(`[agent ${config.nodeName}] ${signal}: stopping (datapath programs stay attached)`);
   await agent.stop();
   services?.close();
+  nodePortDatapath?.close();
   serviceDatapath?.close();
   policyMaps.close();
   datapath.close();

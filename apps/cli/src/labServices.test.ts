@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readLabState, type LabState } from '@tycho/lab';
+import { DirectoryKubeStore } from '@tycho/kube';
+import { KUBE_DIR, readLabState, WORLD_NETNS, WORLD_ROUTER_IP, type LabState } from '@tycho/lab';
 import { run, tycho } from './labTestSupport.ts';
 
 /*
@@ -18,6 +19,13 @@ http.get({ host, port, path: '/public', timeout: 5000 }, (res) => {
   console.log(JSON.stringify({ status: res.statusCode, peer: res.socket.remoteAddress + ':' + res.socket.remotePort }));
   res.resume();
 }).on('error', (e) => console.log(JSON.stringify({ error: e.code })));`;
+
+/** A TCP connect that gives up after 3 s, printing how it ended as JSON. */
+const CONNECT_PROBE = `const net = require('node:net');
+const [host, port] = process.argv.slice(1);
+const socket = net.connect({ host, port: Number(port) }, () => { console.log(JSON.stringify({ connected: true })); socket.destroy(); });
+socket.setTimeout(3000, () => { console.log(JSON.stringify({ error: 'timeout' })); socket.destroy(); });
+socket.on('error', (e) => console.log(JSON.stringify({ error: e.code })));`;
 
 /** An A query to one server (UDP), printing the answer as JSON. */
 const DNS_PROBE = `const { Resolver } = require('node:dns').promises;
@@ -100,6 +108,51 @@ describe('service load-balancing in the lab', () => {
     expect(table.split('\n')[0]).toMatch(/^ID {3}Frontend {2,}Service Type {3}Backend$/);
     expect(table).toMatch(new RegExp(`^\\d+ +${echoAClusterIp.replaceAll('.', '\\.')}:8080 +ClusterIP +1 => ${echoAPod.ip!.replaceAll('.', '\\.')}:8080$`, 'm'));
     expect(table).toMatch(/^\d+ +0\.0\.0\.0:31414 +NodePort +1 => /m);
+  }, 60_000);
+
+  it('a client in the world reaches the node port on every node address, translated per packet at the uplink', async () => {
+    // Outside every node cgroup: no socket load-balancer, only bpf_host.c on
+    // the node's eth0 (DNAT; SNAT when echo-b runs on the other node).
+    for (const node of state.nodes) {
+      const { stdout } = await run('nsenter', [`--net=/run/netns/${WORLD_NETNS}`, process.execPath, '-e', HTTP_PROBE, node.ip, '31414'], { timeout: 30_000 });
+      expect(JSON.parse(stdout.trim())).toEqual({ status: 200, peer: `${node.ip}:31414` });
+    }
+    // The node holding echo-b saw the world's connection arrive at the pod.
+    const flows = (await tycho(['observe', '--all', '-o', 'json', '--from-ip', WORLD_ROUTER_IP, '--to-pod', 'default/echo-b'], 60_000))
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as { flow: { IP: { source: string }; l4?: { TCP?: { destination_port: number } }; verdict: string } });
+    expect(flows.some(({ flow }) => flow.IP.source === WORLD_ROUTER_IP && flow.l4?.TCP?.destination_port === 8080 && flow.verdict === 'FORWARDED')).toBe(true);
+  }, 120_000);
+
+  it('a node port without backends drops packets from the world with SERVICE_BACKEND_NOT_FOUND', async () => {
+    const store = new DirectoryKubeStore(KUBE_DIR);
+    store.put('services', {
+      metadata: { name: 'no-backend', namespace: 'default' },
+      spec: { type: 'NodePort', clusterIP: '10.96.255.250', selector: { app: 'nobody' }, ports: [{ port: 8080, nodePort: 31999 }] },
+    });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!(await serviceLists()).every((node) => node.services.some((row) => row.type === 'NodePort' && row.frontend.port === 31999))) {
+        if (Date.now() > deadline) throw new Error('the no-backend service never reached the agents');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      const node = state.nodes[0]!;
+      const { stdout } = await run('nsenter', [`--net=/run/netns/${WORLD_NETNS}`, process.execPath, '-e', CONNECT_PROBE, node.ip, '31999'], { timeout: 30_000 });
+      expect(JSON.parse(stdout.trim())).toEqual({ error: 'timeout' });
+      const drops = (await tycho(['observe', '--all', '-o', 'json', '--verdict', 'DROPPED', '--from-ip', WORLD_ROUTER_IP, '--to-port', '31999'], 60_000))
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as { flow: { drop_reason_desc?: string; node_name?: string; IP: { destination: string } } });
+      expect(drops.length).toBeGreaterThan(0);
+      expect(drops.every(({ flow }) => flow.drop_reason_desc === 'SERVICE_BACKEND_NOT_FOUND' && flow.IP.destination === node.ip)).toBe(true);
+    } finally {
+      store.delete('services', 'default', 'no-backend');
+    }
+  }, 120_000);
+
+  it('tycho status says every node translates traffic from the network on its uplink', async () => {
+    expect(await tycho(['status'], 60_000)).toMatch(/^KubeProxyReplacement: {3}True {3}\[.* per packet at tc .* on node-1 eth0, node-2 eth0\]$/m);
   }, 60_000);
 
   it('no node namespace has an iptables or nftables rule for a service', async () => {

@@ -117,6 +117,25 @@ describe('the KubeProxyReplacement line of tycho status', () => {
     );
   });
 
+  it('is True when every agent also translates traffic from the network, naming each uplink', async () => {
+    for (const node of ['node-1', 'node-2']) {
+      const status = socketLbStatus(node);
+      await startAgentApi(node, { ...status, kube_proxy_replacement: { ...status.kube_proxy_replacement, nodePortFromOutside: true, lbDevice: 'eth0' } });
+    }
+    const { out } = await tycho(['status', '--server', 'http://127.0.0.1:9', '--socket-dir', socketDir]);
+    expect(out).toMatch(
+      /^KubeProxyReplacement: {3}True {3}\[ClusterIP, NodePort, ExternalIPs and LoadBalancer at the socket .*; NodePort, ExternalIPs and LoadBalancer traffic arriving from the network translated per packet at tc .* on node-1 eth0, node-2 eth0\]$/m,
+    );
+  });
+
+  it('is Partial naming the nodes without per-packet translation', async () => {
+    const status = socketLbStatus('node-1');
+    await startAgentApi('node-1', { ...status, kube_proxy_replacement: { ...status.kube_proxy_replacement, nodePortFromOutside: true, lbDevice: 'eth0' } });
+    await startAgentApi('node-2', socketLbStatus('node-2'));
+    const { out } = await tycho(['status', '--server', 'http://127.0.0.1:9', '--socket-dir', socketDir]);
+    expect(out).toMatch(/^KubeProxyReplacement: {3}Partial {3}\[.* on node-1, node-2; .* per packet at tc .* on node-1 eth0; not on node-2\]$/m);
+  });
+
   it('is False when no agent load-balances, and Unknown without agents', () => {
     expect(formatKubeProxyReplacement([{ node: 'node-1', ok: false, error: 'started without --cgroup' }])).toBe(
       'KubeProxyReplacement:   False   [node-1: started without --cgroup]',

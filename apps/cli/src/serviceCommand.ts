@@ -19,7 +19,7 @@ const rowSchema = z.object({
 /** An agent's `GET /v1/services` (apps/agent/src/servicesController.ts, ServicesStatus). */
 const servicesStatusSchema = z.object({
   node_name: z.string(),
-  kube_proxy_replacement: z.object({ socketLB: z.boolean(), cgroup: z.string().optional(), nodePortFromOutside: z.boolean() }),
+  kube_proxy_replacement: z.object({ socketLB: z.boolean(), cgroup: z.string().optional(), nodePortFromOutside: z.boolean(), lbDevice: z.string().optional() }),
   services: z.array(rowSchema),
   revision: z.number(),
   error: z.string().optional(),
@@ -64,6 +64,8 @@ export function fetchAllAgentServices(socketDir: string): Promise<AgentServicesR
 }
 
 const HANDLED = 'ClusterIP, NodePort, ExternalIPs and LoadBalancer at the socket (connect/sendmsg/recvmsg/getpeername) for pods and host-network processes';
+const PER_PACKET =
+  'NodePort, ExternalIPs and LoadBalancer traffic arriving from the network translated per packet at tc (DNAT, reverse NAT, SNAT to remote backends)';
 const NOT_HANDLED = 'NodePort, ExternalIPs and LoadBalancer traffic arriving from outside the node (per-packet DNAT at tc) is not handled yet';
 
 /**
@@ -79,7 +81,12 @@ export function formatKubeProxyReplacement(results: readonly AgentServicesResult
   const missing = without.length > 0 ? `; not on ${without.join(', ')}` : '';
   if (results.length === 0) return 'KubeProxyReplacement:   Unknown   [no node agent answered]';
   if (socketLb.length === 0) return `KubeProxyReplacement:   False   [${without.join('; ')}]`;
-  if (full.length === results.length) return `KubeProxyReplacement:   True   [${HANDLED}, and from outside the node]`;
+  const devices = full.map((r) => (r.ok ? `${r.node} ${r.services.kube_proxy_replacement.lbDevice ?? '?'}` : r.node));
+  if (full.length === results.length) return `KubeProxyReplacement:   True   [${HANDLED}; ${PER_PACKET} on ${devices.join(', ')}]`;
+  if (full.length > 0) {
+    const notFull = socketLb.filter((node) => !full.some((r) => r.node === node));
+    return `KubeProxyReplacement:   Partial   [${HANDLED} on ${socketLb.join(', ')}${missing}; ${PER_PACKET} on ${devices.join(', ')}; not on ${notFull.join(', ')}]`;
+  }
   return `KubeProxyReplacement:   Partial   [${HANDLED} on ${socketLb.join(', ')}${missing}; ${NOT_HANDLED}]`;
 }
 

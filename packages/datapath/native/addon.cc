@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tycho::InitTestRun(env, exports);
   tycho::InitBtfLayout(env, exports);
   tycho::InitClock(env, exports);
+  tycho::InitNetdev(env, exports);
   return exports;
 }
 

@@ -15,5 +15,6 @@ void InitRingBufferReader(Napi::Env env, Napi::Object exports);
 void InitTestRun(Napi::Env env, Napi::Object exports);
 void InitBtfLayout(Napi::Env env, Napi::Object exports);
 void InitClock(Napi::Env env, Napi::Object exports);
+void InitNetdev(Napi::Env env, Napi::Object exports);
 
 }  // namespace tycho

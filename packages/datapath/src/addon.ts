@@ -59,6 +59,8 @@ export interface NativeAddon {
   testRun(progFd: number, data: Buffer, repeat: number, ctx: Buffer | undefined): NativeTestRunResult;
   btfStructLayout(objectPath: string, structName: string): NativeStructLayout;
   boottimeNs(): bigint;
+  /** if_nametoindex(3) in this process's network namespace; throws ENODEV for an unknown name. */
+  ifNameToIndex(name: string): number;
   realtimeNs(): bigint;
 }
 

@@ -51,4 +51,5 @@ export type {
 } from './codecs.ts';
 export { EventType, TraceReason, ObsPoint, Verdict, TcpFlag, Counter, DropReason, IpProto, PAYLOAD_MAX, L7_PORTS_MAX } from './constants.ts';
 export * from './serviceLb.ts';
+export * from './nodePortDatapath.ts';
 export * from './networkPolicy.ts';

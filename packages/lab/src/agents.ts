@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { tailOfFile } from './fileTail.ts';
 import { stopChild } from './stopChild.ts';
-import type { LabNode } from './nodes.ts';
+import { NODE_UPLINK, type LabNode } from './nodes.ts';
 import { spawnInCgroup } from './cgroups.ts';
 import { AGENT_METRICS_PORT } from './labPrometheus.ts';
 import { AGENT_MAIN, agentSocket, bpfPinDir, KUBE_DIR, LOG_DIR, nodeCgroup, nodeRunDir, REPO_ROOT } from './paths.ts';
@@ -99,6 +99,9 @@ export class NodeAgent {
       // Every pod and host-network process of the node runs below this cgroup.
       '--cgroup',
       nodeCgroup(name),
+      // NodePort/ExternalIPs/LoadBalancer traffic from the underlay is load-balanced per packet on it.
+      '--lb-device',
+      NODE_UPLINK,
     ]);
     const child = spawnInCgroup(nodeCgroup(name), argv, { stdio: ['ignore', logFd, logFd], cwd: REPO_ROOT });
     closeSync(logFd);
