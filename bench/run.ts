@@ -11,12 +11,14 @@ import { createCleanupStack } from './cleanupStack.ts';
 import { filterThroughput } from './filterThroughput.ts';
 import { flowProgramCost } from './flowProgramCost.ts';
 import { metricsCost } from './metricsCost.ts';
+import { policyApplyLatency } from './policyApplyLatency.ts';
 import { policyLookupCost } from './policyLookupCost.ts';
 import { ringbufDecode } from './ringbufDecode.ts';
+import { serviceLb } from './serviceLb.ts';
 import { serviceMapRender } from './serviceMapRender.ts';
 import { tcpRr } from './tcpRr.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode, serviceMapRender, apiStreamThroughput, apiFlowsLatency, filterThroughput, metricsCost, policyLookupCost];
+const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode, serviceMapRender, apiStreamThroughput, apiFlowsLatency, filterThroughput, metricsCost, policyLookupCost, policyApplyLatency, serviceLb];
 const DEFAULT_JSON_PATH = '/tmp/tycho-bench-results.json';
 
 const USAGE = `Usage: npm run bench -- [<name>…] [--json <path>]
