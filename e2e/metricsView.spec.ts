@@ -63,5 +63,7 @@ test('echo-a’s card and its panel list the HTTP endpoint the lab’s probes re
   await expect(endpoint).toBeVisible();
   await expect(endpoint).toContainText(/\d+ req/);
   await expect(endpoint).toContainText(/2xx \d+/);
+  // The probes ask for echo-a by its ClusterIP: the flows name the service, and the card carries it.
+  await expect(panel.getByTestId('card-services')).toContainText('default/echo-a');
   await testInfo.attach('echo-a-http-endpoints', { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
 });

@@ -40,6 +40,8 @@ export interface Card {
   dnsNames?: string[];
   /** HTTP endpoints seen in L7 flows to this card, most requested first; absent when none. */
   httpEndpoints?: HttpEndpoint[];
+  /** `namespace/name` of the services traffic to this card was addressed to (flows' destination_service); absent when none. */
+  services?: string[];
 }
 
 export type PolicyEffect = 'allowed' | 'denied';

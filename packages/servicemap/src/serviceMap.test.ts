@@ -36,6 +36,24 @@ describe('ServiceMap', () => {
     expect(links[0]).toMatchObject({ id: A_TO_ECHO, source: 'default/pod-to-a', destination: 'default/echo-a', port: 8080, protocol: 'TCP', flows: 1, verdicts: { FORWARDED: 1 } });
   });
 
+  it('attaches the services traffic was addressed to to the card that served it, from requests and replies', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: podToA, to: echoA }));
+    expect(map.snapshot().cards.find((c) => c.id === 'default/echo-a')?.services).toBeUndefined();
+    const before = map.version;
+    map.add({ ...tcpFlow({ from: podToA, to: echoA }), destination_service: { name: 'echo-a', namespace: 'default' } });
+    expect(map.version).toBeGreaterThan(before);
+    const reply = tcpFlow({ from: echoA, to: podToA, fromIp: '10.244.1.20', toIp: '10.244.0.10', sport: 8080, dport: 40000, reply: true });
+    map.add({ ...reply, source_service: { name: 'echo-a-alias', namespace: 'default' } });
+    const cards = map.snapshot().cards;
+    expect(cards.find((c) => c.id === 'default/echo-a')?.services).toEqual(['default/echo-a', 'default/echo-a-alias']);
+    expect(cards.find((c) => c.id === 'default/pod-to-a')?.services).toBeUndefined();
+    const same = map.version;
+    map.add({ ...tcpFlow({ from: podToA, to: echoA }), destination_service: { name: 'echo-a', namespace: 'default' } });
+    expect(map.snapshot().cards.find((c) => c.id === 'default/echo-a')?.services).toEqual(['default/echo-a', 'default/echo-a-alias']);
+    expect(map.version).toBeGreaterThanOrEqual(same);
+  });
+
   it('titles a card by its app label before the workload name', () => {
     const map = new ServiceMap({ now: () => T0 });
     map.add(tcpFlow({ from: pod('default', 'client', 300, ['k8s:app=shop']), to: echoA }));

@@ -29,6 +29,8 @@ interface CardState {
   l7ByPort: Map<string, 'http' | 'dns'>;
   /** Created with the card's first L7 HTTP flow. */
   httpEndpoints: HttpEndpoints | undefined;
+  /** `namespace/name` of the services its flows were addressed to (Hubble's destination_service). */
+  services: Set<string> | undefined;
   inbound: Set<string>;
   outbound: Set<string>;
 }
@@ -142,6 +144,9 @@ export class ServiceMap {
     const atMs = this.times.ms(flow.time) ?? this.now();
     const sourceCard = this.cardOf(client);
     const destinationCard = this.cardOf(server);
+    // A reply is turned around: its source is the server the service sent to.
+    const service = flow.is_reply ? flow.source_service : flow.destination_service;
+    if (service) this.markService(destinationCard, service);
 
     if (flow.Type === 'L7') {
       this.markL7(destinationCard, port, protocol, flow);
@@ -308,6 +313,7 @@ export class ServiceMap {
         dnsNames: new Set(),
         l7ByPort: new Map(),
         httpEndpoints: undefined,
+        services: undefined,
         inbound: new Set(),
         outbound: new Set(),
       };
@@ -384,6 +390,13 @@ export class ServiceMap {
       link.lastSeenMs = atMs;
     }
     return link;
+  }
+
+  private markService(card: CardState, service: { name: string; namespace?: string }): void {
+    const key = `${service.namespace ?? ''}/${service.name}`;
+    if (card.services?.has(key)) return;
+    (card.services ??= new Set()).add(key);
+    card.version = this.nextVersion();
   }
 
   private markL7(card: CardState, port: number, protocol: LinkProtocol, flow: Flow): void {
@@ -479,6 +492,7 @@ export class ServiceMap {
       ports: portsOf(card, this.links),
       ...(identity.kind === 'world' && card.dnsNames.size > 0 ? { dnsNames: [...card.dnsNames].sort() } : {}),
       ...(card.httpEndpoints && card.httpEndpoints.size > 0 ? { httpEndpoints: card.httpEndpoints.view() } : {}),
+      ...(card.services ? { services: [...card.services].sort() } : {}),
     };
   }
 }

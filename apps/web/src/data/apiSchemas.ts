@@ -63,6 +63,7 @@ const cardSchema = z.object({
     requests: z.number(),
     statuses: z.partialRecord(z.enum(['1xx', '2xx', '3xx', '4xx', '5xx', 'other']), z.number()),
   })).optional(),
+  services: z.array(z.string()).optional(),
 }) satisfies z.ZodType<Card>;
 
 const linkSchema = z.object({

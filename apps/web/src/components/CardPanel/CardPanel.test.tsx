@@ -30,6 +30,12 @@ describe('CardPanel', () => {
   it('has no HTTP section for a card without HTTP endpoints', () => {
     render(<CardPanel card={card('default/pod-to-a')} policies={READY_NONE} inbound={[]} outbound={[]} onSelectCard={vi.fn()} onClose={vi.fn()} />);
     expect(screen.queryByRole('region', { name: 'HTTP endpoints' })).toBeNull();
+    expect(screen.queryByTestId('card-services')).toBeNull();
+  });
+
+  it('names the services traffic to the card was addressed to', () => {
+    render(<CardPanel card={card('default/echo-b', { services: ['default/echo-b', 'default/echo-b-lb'] })} policies={READY_NONE} inbound={[]} outbound={[]} onSelectCard={vi.fn()} onClose={vi.fn()} />);
+    expect(screen.getByTestId('card-services').textContent).toBe('default/echo-b, default/echo-b-lb');
   });
 
   it('lists the policies that select the workload with the directions they make default-deny', () => {

@@ -106,6 +106,7 @@ export function CardPanel({ card, policies, inbound, outbound, onSelectCard, onC
         <dt>Identity</dt><dd>{card.identities.join(', ') || '—'}</dd>
         <dt>Ports</dt><dd>{card.ports.map((p) => [p.port, p.protocol, p.l7].filter(Boolean).join(' · ')).join(', ') || '—'}</dd>
         {card.dnsNames && (<><dt>DNS names</dt><dd>{card.dnsNames.join(', ')}</dd></>)}
+        {card.services && (<><dt>Services</dt><dd data-testid="card-services">{card.services.join(', ')}</dd></>)}
         <dt>Labels</dt><dd>{card.labels.length ? <ul className="labels">{card.labels.map((label) => <li key={label}>{label}</li>)}</ul> : '—'}</dd>
         <dt>Pods</dt><dd>{card.pods.length ? <ul className="labels">{card.pods.map((pod) => <li key={pod}>{pod}</li>)}</ul> : '—'}</dd>
       </dl>
