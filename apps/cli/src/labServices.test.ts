@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryKubeStore } from '@tycho/kube';
-import { KUBE_DIR, readLabState, WORLD_NETNS, WORLD_ROUTER_IP, type LabState } from '@tycho/lab';
+import { KUBE_DIR, readLabState, WORLD_HOSTS, WORLD_NETNS, WORLD_ROUTER_IP, type LabState } from '@tycho/lab';
 import { run, tycho } from './labTestSupport.ts';
 
 /*
@@ -19,6 +21,49 @@ http.get({ host, port, path: '/public', timeout: 5000 }, (res) => {
   console.log(JSON.stringify({ status: res.statusCode, peer: res.socket.remoteAddress + ':' + res.socket.remotePort }));
   res.resume();
 }).on('error', (e) => console.log(JSON.stringify({ error: e.code })));`;
+
+/** HTTP_PROBE that also prints which echo server answered (its `x-served-by` header: the pod name). */
+const SERVED_BY_PROBE = `const http = require('node:http');
+const [host, port] = process.argv.slice(1);
+http.get({ host, port, path: '/public', timeout: 5000 }, (res) => {
+  console.log(JSON.stringify({ status: res.statusCode, servedBy: res.headers['x-served-by'], peer: res.socket.remoteAddress + ':' + res.socket.remotePort }));
+  res.resume();
+}).on('error', (e) => console.log(JSON.stringify({ error: e.code })));`;
+
+/**
+ * One keep-alive HTTP connection (an Agent with a single socket) that sends a
+ * request every 500 ms, so the server's idle timeout never closes it. Each
+ * line on stdin starts a new phase ("mark"); every answer is printed as JSON
+ * with its mark and the number of the socket it came over (a new socket
+ * would get the next number). stdin's end stops it.
+ */
+const LONG_LIVED_PROBE = `const http = require('node:http');
+const [host, port] = process.argv.slice(1);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const sockets = new WeakMap();
+let opened = 0, mark = 0, ended = false;
+require('node:readline').createInterface({ input: process.stdin }).on('line', () => { mark += 1; }).on('close', () => { ended = true; });
+function request() {
+  const m = mark;
+  return new Promise((resolve) => {
+    const req = http.get({ host, port, path: '/public', agent, timeout: 5000 }, (res) => {
+      const { socket } = res; // handed back to the agent at 'end'
+      const answer = { mark: m, status: res.statusCode, servedBy: res.headers['x-served-by'], socket: sockets.get(socket), local: socket.localPort, peer: socket.remoteAddress + ':' + socket.remotePort };
+      res.resume();
+      res.on('end', () => resolve(answer));
+    });
+    req.on('socket', (s) => { if (!sockets.has(s)) sockets.set(s, ++opened); });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (e) => resolve({ mark: m, error: e.code }));
+  });
+}
+(async () => {
+  while (!ended) {
+    console.log(JSON.stringify(await request()));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  agent.destroy();
+})();`;
 
 /** A TCP connect that gives up after 3 s, printing how it ended as JSON. */
 const CONNECT_PROBE = `const net = require('node:net');
@@ -52,6 +97,20 @@ interface ServiceRow {
 async function serviceLists(): Promise<{ node_name: string; services: ServiceRow[] }[]> {
   return JSON.parse(await tycho(['service', 'list', '-o', 'json'], 30_000)) as { node_name: string; services: ServiceRow[] }[];
 }
+
+/** Polls every agent's service list until `ready` holds for all of them. */
+async function waitForServiceLists(what: string, ready: (node: { node_name: string; services: ServiceRow[] }) => boolean): Promise<{ node_name: string; services: ServiceRow[] }[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const lists = await serviceLists();
+    if (lists.length > 0 && lists.every(ready)) return lists;
+    if (Date.now() > deadline) throw new Error(`${what} never reached the agents: ${JSON.stringify(lists)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** An RFC 5737 address no world host uses, outside the LoadBalancer pool 203.0.113.128/25. */
+const EXTERNAL_IP = '198.51.100.80';
 
 describe('service load-balancing in the lab', () => {
   let state: LabState;
@@ -148,6 +207,112 @@ describe('service load-balancing in the lab', () => {
       expect(drops.every(({ flow }) => flow.drop_reason_desc === 'SERVICE_BACKEND_NOT_FOUND' && flow.IP.destination === node.ip)).toBe(true);
     } finally {
       store.delete('services', 'default', 'no-backend');
+    }
+  }, 120_000);
+
+  it('a pod and a host-network process of each node reach an ExternalIPs and a LoadBalancer frontend', async () => {
+    expect(WORLD_HOSTS.map((host) => host.ip)).not.toContain(EXTERNAL_IP);
+    const echoBPod = state.pods.find((pod) => pod.owner === 'Deployment/default/echo-b')!;
+    const store = new DirectoryKubeStore(KUBE_DIR);
+    store.put('services', {
+      metadata: { name: 'echo-b-external', namespace: 'default' },
+      spec: { selector: { name: 'echo-b' }, ports: [{ port: 8080 }], externalIPs: [EXTERNAL_IP] },
+    });
+    store.put('services', {
+      metadata: { name: 'echo-b-lb', namespace: 'default' },
+      spec: { type: 'LoadBalancer', selector: { name: 'echo-b' }, ports: [{ port: 8080 }] },
+    });
+    try {
+      const servesEchoB = (row: ServiceRow) => row.frontend.port === 8080 && row.backends.some((b) => b.address === echoBPod.ip && b.port === 8080);
+      const lists = await waitForServiceLists('echo-b-external and echo-b-lb', (node) =>
+        node.services.some((row) => row.type === 'ExternalIPs' && row.frontend.address === EXTERNAL_IP && servesEchoB(row)) &&
+        node.services.some((row) => row.type === 'LoadBalancer' && servesEchoB(row)),
+      );
+      // Every agent allocates the same address from the pool (stable allocation).
+      const lbAddresses = lists.map((node) => node.services.find((row) => row.type === 'LoadBalancer' && servesEchoB(row))!.frontend.address);
+      expect(new Set(lbAddresses).size).toBe(1);
+      const lbAddress = lbAddresses[0]!;
+      expect(lbAddress).toMatch(/^203\.0\.113\.(1(2[89]|[3-9]\d)|2[0-5]\d)$/);
+
+      const pod = state.pods.find((p) => p.owner === 'Deployment/default/pod-to-a')!;
+      const clients = [
+        { what: `pod ${pod.name}`, cgroup: pod.cgroup, netns: pod.netns },
+        ...state.nodes.map((node) => ({ what: `host network of ${node.name}`, cgroup: `${NODE_CGROUP_ROOT}/${node.name}`, netns: node.netns })),
+      ];
+      for (const client of clients) {
+        for (const frontend of [EXTERNAL_IP, lbAddress]) {
+          const answer = await probeIn(client.cgroup, client.netns, SERVED_BY_PROBE, [frontend, '8080']);
+          expect({ client: client.what, frontend, answer }).toEqual({ client: client.what, frontend, answer: { status: 200, servedBy: echoBPod.name, peer: `${frontend}:8080` } });
+        }
+      }
+    } finally {
+      store.delete('services', 'default', 'echo-b-external');
+      store.delete('services', 'default', 'echo-b-lb');
+    }
+  }, 120_000);
+
+  it('a long-lived connection to a ClusterIP keeps its backend while other backends come and go', async () => {
+    const echoAPod = state.pods.find((p) => p.owner === 'Deployment/default/echo-a')!;
+    const node = state.nodes[0]!;
+    const prefix = node.podCidr.split('.').slice(0, 3).join('.');
+    // Ready pods matching echo-a's selector, at addresses no lab pod has.
+    const extraPods = [250, 251].map((octet, i) => ({ name: `echo-a-extra-${i}`, ip: `${prefix}.${octet}` }));
+    for (const extra of extraPods) expect(state.pods.map((p) => p.ip)).not.toContain(extra.ip);
+    const echoABackends = (count: number) => (listed: { services: ServiceRow[] }) =>
+      listed.services.some((row) => row.type === 'ClusterIP' && row.frontend.address === echoAClusterIp && row.frontend.port === 8080 && row.backends.length === count);
+
+    const pod = state.pods.find((p) => p.owner === 'Deployment/default/pod-to-a')!;
+    const script = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"';
+    const child = spawn('sh', ['-c', script, 'sh', pod.cgroup, 'nsenter', `--net=/run/netns/${pod.netns}`, process.execPath, '-e', LONG_LIVED_PROBE, echoAClusterIp, '8080'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    type Answer = { mark: number; status?: number; servedBy?: string; socket?: number; local?: number; peer?: string; error?: string };
+    const answers: Answer[] = [];
+    const waiters: { mark: number; resolve: () => void }[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const answer = JSON.parse(line) as Answer;
+      answers.push(answer);
+      for (const waiter of waiters.filter((w) => w.mark <= answer.mark)) waiter.resolve();
+    });
+    const answerWithMark = (mark: number) =>
+      new Promise<void>((resolve, reject) => {
+        if (answers.some((a) => a.mark >= mark)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`no answer in phase ${mark}: ${JSON.stringify(answers)}`)), 15_000);
+        waiters.push({ mark, resolve: () => (clearTimeout(timer), resolve()) });
+        void exited.then((code) => (clearTimeout(timer), reject(new Error(`the client exited (${code}) before an answer in phase ${mark}: ${JSON.stringify(answers)}`))));
+      });
+    const store = new DirectoryKubeStore(KUBE_DIR);
+    try {
+      await answerWithMark(0);
+      for (const extra of extraPods) {
+        store.put('pods', {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: extra.name, namespace: 'default', labels: { name: 'echo-a' } },
+          spec: { nodeName: node.name, containers: [{ name: 'echo-a-container', image: 'quay.io/cilium/json-mock:v1.3.2', ports: [{ containerPort: 8080 }] }] },
+          status: { phase: 'Running', hostIP: node.ip, podIP: extra.ip, podIPs: [{ ip: extra.ip }], conditions: [{ type: 'Ready', status: 'True' }] },
+        });
+      }
+      await waitForServiceLists('the extra echo-a backends', echoABackends(3));
+      child.stdin.write('backends added\n');
+      await answerWithMark(1);
+      for (const extra of extraPods) store.delete('pods', 'default', extra.name);
+      await waitForServiceLists('the removal of the extra echo-a backends', echoABackends(1));
+      child.stdin.write('backends removed\n');
+      await answerWithMark(2);
+      child.stdin.end();
+      expect(await exited).toBe(0);
+    } finally {
+      for (const extra of extraPods) store.delete('pods', 'default', extra.name);
+      child.kill();
+    }
+    // Every answer, before, during and after the change, came from echo-a over the same socket.
+    expect(new Set(answers.map((a) => a.mark))).toEqual(new Set([0, 1, 2]));
+    const first = answers[0]!;
+    expect(first).toMatchObject({ status: 200, servedBy: echoAPod.name, socket: 1, peer: `${echoAClusterIp}:8080` });
+    for (const answer of answers) {
+      expect(answer).toEqual({ mark: answer.mark, status: 200, servedBy: echoAPod.name, socket: 1, local: first.local, peer: `${echoAClusterIp}:8080` });
     }
   }, 120_000);
 
