@@ -21,7 +21,8 @@ export interface StructLayout<K extends string = string> {
   at: Readonly<Record<K, number>>;
 }
 
-function defineLayout<K extends string>(name: string, size: number, fields: Record<K, [number, number]>): StructLayout<K> {
+/** A struct layout from `[offset, size]` per field, as bpf/include/tycho/*.h lays it out (checked against BTF by the tests). */
+export function defineLayout<K extends string>(name: string, size: number, fields: Record<K, [number, number]>): StructLayout<K> {
   const out = {} as Record<K, FieldLayout>;
   const at = {} as Record<K, number>;
   for (const key of Object.keys(fields) as K[]) {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { addon } from './addon.ts';
 import type { BpfMap } from './bpfMap.ts';
 import { BpfObject } from './bpfObject.ts';
-import type { Codec, StructLayout, FieldLayout } from './codecs.ts';
+import { defineLayout, type Codec } from './codecs.ts';
 import { ipv4ToString } from './ipAddress.ts';
 import { attachTcxProgram, detachTcxProgram } from './tcx.ts';
 import type { TcDirection } from './tc.ts';
@@ -22,16 +22,7 @@ export const HOST_OBJECT_PATH = fileURLToPath(new URL('../../../bpf/build/bpf_ho
 /** The programs of bpf_host.o by the uplink hook they run on. */
 export const HOST_PROGRAMS: Readonly<Record<TcDirection, string>> = { ingress: 'from_netdev', egress: 'to_netdev' };
 
-function layout<K extends string>(name: string, size: number, fields: Record<K, [number, number]>): StructLayout<K> {
-  const out = {} as Record<K, FieldLayout>;
-  const at = {} as Record<K, number>;
-  for (const key of Object.keys(fields) as K[]) {
-    const [offset, fieldSize] = fields[key];
-    out[key] = { offset, size: fieldSize };
-    at[key] = offset;
-  }
-  return { name, size, fields: Object.freeze(out), at: Object.freeze(at) };
-}
+const layout = defineLayout;
 
 /** Layouts of bpf/include/tycho/nodeport.h, checked against bpf_host.o's BTF by nodePortDatapath.test.ts. */
 export const nodePortLayouts = {

@@ -6,19 +6,10 @@
 // quads and host-order ports.
 import { isIPv4 } from 'node:net';
 
-import type { Codec, FieldLayout, StructLayout } from './codecs.ts';
+import { defineLayout, type Codec } from './codecs.ts';
 import { ipv4ToString } from './ipAddress.ts';
 
-function layout<K extends string>(name: string, size: number, fields: Record<K, [number, number]>): StructLayout<K> {
-  const out = {} as Record<K, FieldLayout>;
-  const at = {} as Record<K, number>;
-  for (const key of Object.keys(fields) as K[]) {
-    const [offset, fieldSize] = fields[key];
-    out[key] = { offset, size: fieldSize };
-    at[key] = offset;
-  }
-  return { name, size, fields: Object.freeze(out), at: Object.freeze(at) };
-}
+const layout = defineLayout;
 
 export const policyLayouts = {
   ipcacheKey4: layout('tycho_ipcache_key4', 8, { prefixlen: [0, 4], addr: [4, 4] }),
