@@ -9,6 +9,7 @@
         "native/map_ops.cc",
         "native/tc.cc",
         "native/tcx.cc",
+        "native/pinned_link.cc",
         "native/cgroup.cc",
         "native/program_info.cc",
         "native/ring_buffer_reader.cc",

@@ -13,6 +13,7 @@
 
 #include "errors.h"
 #include "exports.h"
+#include "pinned_link.h"
 
 namespace tycho {
 
@@ -26,11 +27,6 @@ struct CgroupHook {
   enum bpf_attach_type type;
   std::string label;  // "cgroup connect4 of /sys/fs/cgroup/unified/tycho/node-1"
 };
-
-std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  if (!info[index].IsString()) ThrowType(info.Env(), std::string(name) + " must be a string");
-  return info[index].As<Napi::String>().Utf8Value();
-}
 
 // Arguments (cgroupPath, "connect4" | "sendmsg4" | "recvmsg4" | "getpeername4", ...).
 CgroupHook HookArgs(const Napi::CallbackInfo& info) {
@@ -57,24 +53,6 @@ int OpenCgroup(Napi::Env env, const CgroupHook& hook) {
   int fd = open(hook.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) ThrowErrno(env, "opening the cgroup " + hook.path + " for " + hook.label, errno);
   return fd;
-}
-
-// Points the pinned link at the program. False when there is no usable link
-// at the path: none pinned, or one whose cgroup is gone (a defunct link,
-// ENOLINK), which is unpinned so a fresh link can take its place.
-bool UpdatePinnedLink(Napi::Env env, const std::string& pin_path, int prog_fd, const std::string& label) {
-  int link_fd = bpf_obj_get(pin_path.c_str());
-  if (link_fd < 0) {
-    if (errno == ENOENT) return false;
-    ThrowErrno(env, "opening the pinned link " + pin_path + " for " + label, errno);
-  }
-  int ret = bpf_link_update(link_fd, prog_fd, nullptr);
-  int err = errno;
-  close(link_fd);
-  if (ret == 0) return true;
-  if (err != ENOLINK) ThrowErrno(env, "replacing the program of the link " + pin_path + " at " + label, err);
-  if (unlink(pin_path.c_str()) < 0 && errno != ENOENT) ThrowErrno(env, "unpinning the defunct link " + pin_path, errno);
-  return false;
 }
 
 // cgroupAttach(cgroupPath, hook, progFd, pinPath): the program runs at the
@@ -107,18 +85,7 @@ Napi::Value CgroupAttach(const Napi::CallbackInfo& info) {
 Napi::Value CgroupDetach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string pin_path = StringArg(info, 0, "pinPath");
-  int link_fd = bpf_obj_get(pin_path.c_str());
-  if (link_fd < 0) {
-    if (errno == ENOENT) return Napi::Boolean::New(env, false);
-    ThrowErrno(env, "opening the pinned link " + pin_path, errno);
-  }
-  int ret = bpf_link_detach(link_fd);
-  int err = errno;
-  close(link_fd);
-  // ENOLINK: already detached, as when its cgroup went away.
-  if (ret < 0 && err != ENOLINK) ThrowErrno(env, "detaching the link pinned at " + pin_path, err);
-  if (unlink(pin_path.c_str()) < 0 && errno != ENOENT) ThrowErrno(env, "unpinning the link " + pin_path, errno);
-  return Napi::Boolean::New(env, true);
+  return Napi::Boolean::New(env, DetachPinnedLink(env, pin_path));
 }
 
 // cgroupQuery(cgroupPath, hook): ids of the programs attached at the hook of

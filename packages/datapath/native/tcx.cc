@@ -17,6 +17,7 @@
 
 #include "errors.h"
 #include "exports.h"
+#include "pinned_link.h"
 
 namespace tycho {
 
@@ -53,29 +54,6 @@ TcxHook HookArgs(const Napi::CallbackInfo& info) {
   return hook;
 }
 
-std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  if (!info[index].IsString()) ThrowType(info.Env(), std::string(name) + " must be a string");
-  return info[index].As<Napi::String>().Utf8Value();
-}
-
-// Points the pinned link at the program. False when there is no usable link
-// at the path: none pinned, or one whose interface is gone (a defunct link,
-// ENOLINK), which is unpinned so a fresh link can take its place.
-bool UpdatePinnedLink(Napi::Env env, const std::string& pin_path, int prog_fd, const std::string& label) {
-  int link_fd = bpf_obj_get(pin_path.c_str());
-  if (link_fd < 0) {
-    if (errno == ENOENT) return false;
-    ThrowErrno(env, "opening the pinned link " + pin_path + " for " + label, errno);
-  }
-  int ret = bpf_link_update(link_fd, prog_fd, nullptr);
-  int err = errno;
-  close(link_fd);
-  if (ret == 0) return true;
-  if (err != ENOLINK) ThrowErrno(env, "replacing the program of the link " + pin_path + " at " + label, err);
-  if (unlink(pin_path.c_str()) < 0 && errno != ENOENT) ThrowErrno(env, "unpinning the defunct link " + pin_path, errno);
-  return false;
-}
-
 // tcxAttach(ifindex, direction, progFd, pinPath): true once the program runs
 // at the hook through the link pinned at pinPath (an existing link there gets
 // the new program, atomically); false when the kernel has no tcx.
@@ -107,18 +85,7 @@ Napi::Value TcxAttach(const Napi::CallbackInfo& info) {
 Napi::Value TcxDetach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string pin_path = StringArg(info, 0, "pinPath");
-  int link_fd = bpf_obj_get(pin_path.c_str());
-  if (link_fd < 0) {
-    if (errno == ENOENT) return Napi::Boolean::New(env, false);
-    ThrowErrno(env, "opening the pinned link " + pin_path, errno);
-  }
-  int ret = bpf_link_detach(link_fd);
-  int err = errno;
-  close(link_fd);
-  // ENOLINK: already detached, as when its interface went away.
-  if (ret < 0 && err != ENOLINK) ThrowErrno(env, "detaching the link pinned at " + pin_path, err);
-  if (unlink(pin_path.c_str()) < 0 && errno != ENOENT) ThrowErrno(env, "unpinning the link " + pin_path, errno);
-  return Napi::Boolean::New(env, true);
+  return Napi::Boolean::New(env, DetachPinnedLink(env, pin_path));
 }
 
 // tcxQuery(ifindex, direction): ids of every program on the tcx hook, in run
