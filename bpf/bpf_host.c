@@ -57,7 +57,7 @@ static __noinline int nodeport_new_connection(struct __sk_buff *skb, const struc
 		return 1;
 	if (svc->count == 0)
 		return DROP_SERVICE_BACKEND_NOT_FOUND;
-	backend = nodeport_select_backend(skb, &key, svc, tuple->saddr, &backend_id);
+	backend = nodeport_select_backend(skb, &key, svc, tuple, &backend_id);
 	if (!backend)
 		return DROP_SERVICE_BACKEND_NOT_FOUND;
 

@@ -20,6 +20,7 @@
 #define LB_REV_NAT_MAP_MAX 65536
 #define LB_AFFINITY_MAP_MAX 65536
 #define LB_NODE_MAP_MAX 256
+#define LB_MAGLEV_MAP_MAX 65536
 #define NSEC_PER_SEC 1000000000ULL
 
 struct {
@@ -64,6 +65,29 @@ struct {
 	__uint(max_entries, LB_NODE_MAP_MAX);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tycho_lb4_node SEC(".maps");
+
+/* Template of the Maglev inner tables: BPF_F_INNER_MAP lets the agent insert
+ * arrays of any size (M + 1 entries, see tycho/lb.h); the agent creates
+ * them with the same type, sizes and flags. */
+struct tycho_lb4_maglev_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+};
+
+/* rev_nat_index → the service's Maglev table, as Cilium's cilium_lb4_maglev.
+ * A table is replaced by inserting a new inner map under the same key, so a
+ * lookup sees the old table or the new one, never a mix. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, LB_MAGLEV_MAP_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct tycho_lb4_maglev_inner);
+} tycho_lb4_maglev SEC(".maps");
 
 /* The frontend entry (slot 0) for `key` (address, dport, proto set). From
  * inside the cluster a TWO_SCOPES frontend is served by its internal entry,
@@ -150,6 +174,63 @@ static __always_inline bool lb4_backend_in_service(struct tycho_lb4_key *key, __
 	}
 	key->backend_slot = 0;
 	return found;
+}
+
+/* Bob Jenkins' lookup3 final mix of three words (the kernel's and Cilium's
+ * jhash_3words), with a fixed seed: the same packet hashes the same on
+ * every node, whatever its kernel or boot (bpf_get_hash_recalc() is seeded
+ * at boot). @tycho/services' maglevFlowHash() is the same function. */
+#define LB_JHASH_INITVAL 0xdeadbeef
+#define LB_MAGLEV_HASH_SEED 0x74796368 /* "tych" */
+
+static __always_inline __u32 lb_rol32(__u32 word, unsigned int shift)
+{
+	return (word << shift) | (word >> (32 - shift));
+}
+
+static __always_inline __u32 lb_jhash_3words(__u32 a, __u32 b, __u32 c, __u32 seed)
+{
+	__u32 init = LB_JHASH_INITVAL + (3 << 2) + seed;
+
+	a += init;
+	b += init;
+	c += init;
+	c ^= b; c -= lb_rol32(b, 14);
+	a ^= c; a -= lb_rol32(c, 11);
+	b ^= a; b -= lb_rol32(a, 25);
+	c ^= b; c -= lb_rol32(b, 16);
+	a ^= c; a -= lb_rol32(c, 4);
+	b ^= a; b -= lb_rol32(a, 14);
+	c ^= b; c -= lb_rol32(b, 24);
+	return c;
+}
+
+/* The flow hash Maglev indexes with: source address, both ports (as the
+ * packet carries them, in one word) and protocol. The destination is left
+ * out, as in Cilium's hash_from_tuple_v4, so a client's flow reaches the
+ * same backend through any node address of a NodePort service. */
+static __always_inline __u32 lb4_maglev_flow_hash(__be32 saddr, __be16 sport, __be16 dport, __u8 proto)
+{
+	return lb_jhash_3words(saddr, ((__u32)dport << 16) | sport, proto, LB_MAGLEV_HASH_SEED);
+}
+
+/* The backend id the service's Maglev table gives the flow hash; 0 when
+ * the service has no table (or an empty slot). */
+static __always_inline __u32 lb4_maglev_backend_id(__u16 rev_nat_index, __u32 hash)
+{
+	__u32 key = rev_nat_index, index = TYCHO_LB_MAGLEV_SIZE_SLOT;
+	__u32 *size, *id;
+	void *table;
+
+	table = bpf_map_lookup_elem(&tycho_lb4_maglev, &key);
+	if (!table)
+		return 0;
+	size = bpf_map_lookup_elem(table, &index);
+	if (!size || *size == 0)
+		return 0;
+	index = 1 + hash % *size;
+	id = bpf_map_lookup_elem(table, &index);
+	return id ? *id : 0;
 }
 
 static __always_inline void lb_affinity_update(__u64 netns_cookie, __u16 rev_nat_index, __u32 backend_id, __u64 now)

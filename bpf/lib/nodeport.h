@@ -87,13 +87,15 @@ static __always_inline const struct tycho_lb4_service *nodeport_lookup_frontend(
 
 /* The backend of a new connection: the client's affinity entry when the
  * service has ClientIP affinity and the backend is still one of its, else
- * the slot the flow hash picks. NULL when the slot or backend is missing. */
+ * the service's Maglev table (TYCHO_LB_F_MAGLEV) at the tuple's flow hash,
+ * else the slot the kernel's packet hash picks. NULL when the slot or
+ * backend is missing. */
 static __always_inline const struct tycho_lb4_backend *
 nodeport_select_backend(struct __sk_buff *skb, struct tycho_lb4_key *key, const struct tycho_lb4_service *svc,
-			__be32 client, __u32 *backend_id)
+			const struct tycho_lb4_nat_key *tuple, __u32 *backend_id)
 {
-	const struct tycho_lb4_backend *backend;
-	__u64 client_key = NODEPORT_AFFINITY_CLIENT | client;
+	const struct tycho_lb4_backend *backend = NULL;
+	__u64 client_key = NODEPORT_AFFINITY_CLIENT | tuple->saddr;
 	__u64 now = bpf_ktime_get_ns();
 	__u16 slot;
 	__u32 id;
@@ -109,8 +111,19 @@ nodeport_select_backend(struct __sk_buff *skb, struct tycho_lb4_key *key, const 
 			}
 		}
 	}
-	slot = (bpf_get_hash_recalc(skb) % svc->count) + 1;
-	backend = lb4_backend_in_slot(key, slot, backend_id);
+	if (svc->flags & TYCHO_LB_F_MAGLEV) {
+		id = lb4_maglev_backend_id(svc->rev_nat_index,
+					   lb4_maglev_flow_hash(tuple->saddr, tuple->sport, tuple->dport, tuple->proto));
+		if (id) {
+			backend = lb4_lookup_backend(id);
+			if (backend)
+				*backend_id = id;
+		}
+	}
+	if (!backend) {
+		slot = (bpf_get_hash_recalc(skb) % svc->count) + 1;
+		backend = lb4_backend_in_slot(key, slot, backend_id);
+	}
 	if (backend && (svc->flags & TYCHO_LB_F_AFFINITY))
 		lb_affinity_update(client_key, svc->rev_nat_index, *backend_id, now);
 	return backend;

@@ -16,7 +16,21 @@ describe('parseAgentFlags', () => {
         ringCapacity: 4095,
         reportIntervalMs: 5000,
         l7Ports: [53, 80, 8080],
+        lbAlgorithm: 'maglev',
+        maglevTableSize: 16381,
       },
+    });
+  });
+
+  it('reads --lb-algorithm and --maglev-table-size, and refuses what Cilium would not take', () => {
+    expect(parseAgentFlags([...required, '--lb-algorithm', 'random', '--maglev-table-size', '251'])).toMatchObject({
+      kind: 'config',
+      config: { lbAlgorithm: 'random', maglevTableSize: 251 },
+    });
+    expect(parseAgentFlags([...required, '--lb-algorithm', 'roundrobin'])).toEqual({ kind: 'error', message: "--lb-algorithm: expected random or maglev, got 'roundrobin'" });
+    expect(parseAgentFlags([...required, '--maglev-table-size', '16383'])).toEqual({
+      kind: 'error',
+      message: "--maglev-table-size: 16383 is not allowed; use one of Cilium's primes 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071",
     });
   });
 

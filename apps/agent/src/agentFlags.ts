@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_RING_CAPACITY, isValidRingCapacity, parseDurationMs } from '@tycho/flow';
 import { createFlowMetrics } from '@tycho/metrics';
+import { DEFAULT_MAGLEV_TABLE_SIZE, MAGLEV_TABLE_SIZES } from '@tycho/services';
 import { parseListenAddress, type ListenAddress } from './metricsServer.ts';
 
 export const AGENT_USAGE = `Usage: tycho-agent --node <name> --socket <path> --pin-dir <dir> --state-dir <dir> --kube-dir <dir> [options]
@@ -29,6 +30,11 @@ Options:
   --lb-device <ifname>     the node's uplink (in this network namespace), e.g. eth0: NodePort,
                            ExternalIPs and LoadBalancer traffic arriving on it is load-balanced per
                            packet at tc (needs --cgroup)
+  --lb-algorithm <name>    backend choice for that traffic from outside: maglev (default; any node
+                           sends a flow to the same backend) or random (Cilium's loadBalancer.algorithm);
+                           sockets inside the cluster always pick at random
+  --maglev-table-size <m>  Maglev table size per service, a prime: ${MAGLEV_TABLE_SIZES.join(', ')}
+                           (default ${DEFAULT_MAGLEV_TABLE_SIZE})
   -h, --help               show this help
 `;
 
@@ -94,6 +100,18 @@ const agentFlagsSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.@-]{1,15}$/, '--lb-device: expected an interface name such as eth0 (1-15 of A-Z a-z 0-9 _ . @ -)')
     .optional(),
+  'lb-algorithm': z.enum(['random', 'maglev'], { error: (issue) => `--lb-algorithm: expected random or maglev, got '${String(issue.input)}'` }).default('maglev'),
+  'maglev-table-size': z
+    .string()
+    .default(String(DEFAULT_MAGLEV_TABLE_SIZE))
+    .transform((text, ctx) => {
+      const size = Number(text);
+      if (!/^\d+$/.test(text) || !(MAGLEV_TABLE_SIZES as readonly number[]).includes(size)) {
+        ctx.addIssue({ code: 'custom', message: `--maglev-table-size: ${text} is not allowed; use one of Cilium's primes ${MAGLEV_TABLE_SIZES.join(', ')}` });
+        return z.NEVER;
+      }
+      return size;
+    }),
   'metrics-listen': z
     .string()
     .optional()
@@ -123,6 +141,10 @@ export interface AgentConfig {
   cgroup?: string;
   /** The node's uplink, where per-packet node-port load-balancing attaches; absent without --lb-device. */
   lbDevice?: string;
+  /** Backend choice for traffic from outside (Maglev tables for routable frontends, or random). */
+  lbAlgorithm: 'random' | 'maglev';
+  /** Prime size M of each Maglev table. */
+  maglevTableSize: number;
 }
 
 export const DEFAULT_METRICS_LISTEN: ListenAddress = { host: undefined, port: 9965 };
@@ -150,6 +172,8 @@ export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
         'metrics-listen': { type: 'string' },
         cgroup: { type: 'string' },
         'lb-device': { type: 'string' },
+        'lb-algorithm': { type: 'string' },
+        'maglev-table-size': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -180,6 +204,8 @@ export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
       ...(flags.metrics === undefined ? {} : { metrics: { options: flags.metrics, listen: flags['metrics-listen'] ?? DEFAULT_METRICS_LISTEN } }),
       ...(flags.cgroup === undefined ? {} : { cgroup: flags.cgroup }),
       ...(flags['lb-device'] === undefined ? {} : { lbDevice: flags['lb-device'] }),
+      lbAlgorithm: flags['lb-algorithm'],
+      maglevTableSize: flags['maglev-table-size'],
     },
   };
 }

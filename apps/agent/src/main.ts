@@ -44,8 +44,11 @@ const services =
           socketLB: true,
           cgroup: config.cgroup,
           nodePortFromOutside: nodePortDatapath !== undefined,
-          ...(nodePortDatapath && config.lbDevice ? { lbDevice: config.lbDevice } : {}),
+          ...(nodePortDatapath && config.lbDevice ? { lbDevice: config.lbDevice, lbAlgorithm: config.lbAlgorithm } : {}),
         },
+        // Maglev tables serve only the per-packet path: none without --lb-device.
+        lbAlgorithm: nodePortDatapath ? config.lbAlgorithm : 'random',
+        maglevTableSize: config.maglevTableSize,
         stateFile: join(config.stateDir, 'services.json'),
         log: (message) => console.error(`[agent ${config.nodeName}] ${message}`),
       })

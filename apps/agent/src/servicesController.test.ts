@@ -32,12 +32,14 @@ function recordingDatapath() {
   return { calls, datapath };
 }
 
-function controller(state: { services: V1Service[]; pods: V1Pod[] }, datapath: ServiceLbDatapath) {
+function controller(state: { services: V1Service[]; pods: V1Pod[] }, datapath: ServiceLbDatapath, lbAlgorithm?: 'random' | 'maglev') {
   return new ServicesController({
     nodeName: 'node-1',
     store: { listServices: () => state.services, listPods: () => state.pods, listNodes: () => nodes },
     datapath,
     kubeProxyReplacement: { socketLB: true, cgroup: '/sys/fs/cgroup/unified/tycho/node-1', nodePortFromOutside: false },
+    ...(lbAlgorithm ? { lbAlgorithm } : {}),
+    maglevTableSize: 251,
   });
 }
 
@@ -69,11 +71,37 @@ describe('ServicesController', () => {
     services.sync();
     const ops = calls.apply[0]!;
     expect(ops.filter((op) => op.op === 'delete').map((op) => op.map)).toEqual(['services', 'services', 'services', 'backends']);
-    expect(ops.filter((op) => op.op === 'upsert').every((op) => op.map === 'services' && op.entry.key.backendSlot === 0 && op.entry.value.count === 1)).toBe(true);
+    const upserts = ops.filter((op) => op.op === 'upsert' && op.map !== 'maglev');
+    expect(upserts.every((op) => op.op === 'upsert' && op.map === 'services' && op.entry.key.backendSlot === 0 && op.entry.value.count === 1)).toBe(true);
     expect(services.revision).toBe(2);
     // Flows name the service of a ready backend only.
     expect(services.serviceOfBackend('10.244.1.12', 8080, 'TCP')).toEqual({ name: 'echo', namespace: 'default' });
     expect(services.serviceOfBackend('10.244.1.13', 8080, 'TCP')).toBeUndefined();
+  });
+
+  it('gives the NodePort frontends Maglev tables by default, not the ClusterIP, and rebuilds them when a backend goes', () => {
+    const { calls, datapath } = recordingDatapath();
+    const state = { services: [echo], pods: [pod('echo-1', '10.244.1.12', true), pod('echo-2', '10.244.1.13', true)] };
+    const services = controller(state, datapath);
+    services.sync();
+    const entries = calls.sync[0]!;
+    const clusterIp = entries.services.find((e) => e.value.flags.type === 'ClusterIP')!.value.revNatIndex;
+    const nodePorts = [...new Set(entries.services.filter((e) => e.value.flags.type === 'NodePort').map((e) => e.value.revNatIndex))];
+    expect(entries.maglev.map((m) => m.revNatIndex).sort()).toEqual(nodePorts.sort());
+    expect(entries.maglev.some((m) => m.revNatIndex === clusterIp)).toBe(false);
+    expect(entries.maglev.every((m) => m.backendIds.length === 251)).toBe(true);
+    state.pods = [pod('echo-1', '10.244.1.12', true)];
+    services.sync();
+    const rebuilt = calls.apply[0]!.filter((op) => op.map === 'maglev' && op.op === 'upsert');
+    expect(rebuilt.map((op) => (op.map === 'maglev' && op.op === 'upsert' ? op.entry.revNatIndex : 0)).sort()).toEqual(nodePorts.sort());
+    expect(rebuilt.every((op) => op.map === 'maglev' && op.op === 'upsert' && new Set(op.entry.backendIds).size === 1)).toBe(true);
+  });
+
+  it('writes no Maglev table with --lb-algorithm random', () => {
+    const { calls, datapath } = recordingDatapath();
+    controller({ services: [echo], pods: [pod('echo-1', '10.244.1.12', true)] }, datapath, 'random').sync();
+    expect(calls.sync[0]!.maglev).toEqual([]);
+    expect(calls.sync[0]!.services.some((e) => e.value.flags.maglev)).toBe(false);
   });
 
   it('keeps the last good maps and reports the error when a Service is invalid', () => {

@@ -33,6 +33,8 @@ export interface KubeProxyReplacementStatus {
   readonly nodePortFromOutside: boolean;
   /** The uplink where that per-packet translation runs (bpf_host.c), with nodePortFromOutside. */
   readonly lbDevice?: string;
+  /** Backend choice for traffic from outside: Maglev tables for routable frontends, or random. */
+  readonly lbAlgorithm?: 'random' | 'maglev';
 }
 
 /** `GET /v1/services`. */
@@ -58,6 +60,15 @@ export interface ServicesControllerOptions {
   debounceMs?: number;
   /** A rebuild at least this often, in case a file watch event is missed. */
   pollMs?: number;
+  /**
+   * Backend choice for per-packet traffic from outside (Cilium's
+   * loadBalancer.algorithm): `maglev` (default) gives every routable frontend
+   * with backends a Maglev table, rebuilt as its backends change; ClusterIPs
+   * never get one (sockets pick at random at connect time).
+   */
+  lbAlgorithm?: 'random' | 'maglev';
+  /** Prime Maglev table size (default 16381). */
+  maglevTableSize?: number;
   log?: (message: string) => void;
 }
 
@@ -97,17 +108,21 @@ export class ServicesController {
   /** Rebuilds the model and writes what changed. Never throws: failures are logged and kept for status(). */
   sync(): void {
     let model: ServiceModel;
+    let next: ServiceMapEntries;
     try {
       const { store } = this.options;
       model = buildServiceModel(
         { services: store.listServices(), pods: store.listPods(), nodes: store.listNodes() },
         this.previous ? { previous: this.previous } : {},
       );
+      next = compileServiceMaps(model, this.options.nodeName, {
+        algorithm: this.options.lbAlgorithm ?? 'maglev',
+        ...(this.options.maglevTableSize === undefined ? {} : { maglevTableSize: this.options.maglevTableSize }),
+      });
     } catch (err) {
       this.fail(`cannot build the service model: ${(err as Error).message}`);
       return;
     }
-    const next = compileServiceMaps(model, this.options.nodeName);
     try {
       this.options.datapath.setNodeAddresses(
         model.nodes.flatMap((node) => node.addresses.map((address) => ({ address, local: node.name === this.options.nodeName }))),

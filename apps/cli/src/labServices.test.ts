@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { V1Pod } from '@kubernetes/client-node';
 import { DirectoryKubeStore } from '@tycho/kube';
+import { DEFAULT_MAGLEV_TABLE_SIZE, backendKey, maglevFlowHash, maglevTable } from '@tycho/services';
 import { KUBE_DIR, readLabState, WORLD_HOSTS, WORLD_NETNS, WORLD_ROUTER_IP, type LabState } from '@tycho/lab';
 import { run, tycho } from './labTestSupport.ts';
 
@@ -71,6 +73,31 @@ const [host, port] = process.argv.slice(1);
 const socket = net.connect({ host, port: Number(port) }, () => { console.log(JSON.stringify({ connected: true })); socket.destroy(); });
 socket.setTimeout(3000, () => { console.log(JSON.stringify({ error: 'timeout' })); socket.destroy(); });
 socket.on('error', (e) => console.log(JSON.stringify({ error: e.code })));`;
+
+/**
+ * Plain HTTP GETs from fixed source ports: for each source port, one
+ * connection to each host, printing which echo server answered (its
+ * x-served-by header) as one JSON array of {host: servedBy} rows.
+ */
+const FIXED_PORT_PROBE = `const net = require('node:net');
+const [hosts, port, sports] = process.argv.slice(1).map((arg) => JSON.parse(arg));
+const get = (host, localPort) => new Promise((resolve) => {
+  let data = '';
+  const socket = net.connect({ host, port, localPort }, () => socket.write('GET /public HTTP/1.1\\r\\nHost: ' + host + '\\r\\nConnection: close\\r\\n\\r\\n'));
+  socket.setTimeout(5000, () => { socket.destroy(); resolve('timeout'); });
+  socket.on('data', (chunk) => { data += chunk; });
+  socket.on('end', () => { const m = /^x-served-by:\\s*(\\S+)/im.exec(data); resolve(m ? m[1] : 'no x-served-by'); });
+  socket.on('error', (e) => resolve(e.code));
+});
+(async () => {
+  const rows = [];
+  for (const sport of sports) {
+    const row = {};
+    for (const host of hosts) row[host] = await get(host, sport);
+    rows.push(row);
+  }
+  console.log(JSON.stringify(rows));
+})();`;
 
 /** An A query to one server (UDP), printing the answer as JSON. */
 const DNS_PROBE = `const { Resolver } = require('node:dns').promises;
@@ -182,6 +209,47 @@ describe('service load-balancing in the lab', () => {
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as { flow: { IP: { source: string }; l4?: { TCP?: { destination_port: number } }; verdict: string } });
     expect(flows.some(({ flow }) => flow.IP.source === WORLD_ROUTER_IP && flow.l4?.TCP?.destination_port === 8080 && flow.verdict === 'FORWARDED')).toBe(true);
+  }, 120_000);
+
+  it('Maglev: a flow from the world reaches the same backend through either node, the one the table names', async () => {
+    const store = new DirectoryKubeStore(KUBE_DIR);
+    // echo-a and echo-b both answer on 8080: a label on both makes one service with two real backends.
+    const echoPods = store.listPods().filter((pod) => ['echo-a', 'echo-b'].includes(pod.metadata?.labels?.name ?? ''));
+    expect(echoPods).toHaveLength(2);
+    const labelled = (pod: V1Pod, on: boolean): V1Pod => {
+      const { 'tycho-test': _, ...labels } = pod.metadata?.labels ?? {};
+      return { ...pod, metadata: { ...pod.metadata, labels: on ? { ...labels, 'tycho-test': 'maglev' } : labels } };
+    };
+    for (const pod of echoPods) store.put('pods', labelled(pod, true));
+    store.put('services', {
+      metadata: { name: 'maglev-check', namespace: 'default' },
+      spec: { type: 'NodePort', clusterIP: '10.96.255.249', selector: { 'tycho-test': 'maglev' }, ports: [{ port: 8080, nodePort: 31600 }] },
+    });
+    try {
+      await waitForServiceLists('maglev-check with two backends', (node) =>
+        node.services.some((row) => row.type === 'NodePort' && row.frontend.port === 31600 && row.backends.length === 2),
+      );
+      const hosts = state.nodes.map((node) => node.ip);
+      const sports = Array.from({ length: 16 }, (_, i) => 45100 + i * 13);
+      const { stdout } = await run('nsenter', [`--net=/run/netns/${WORLD_NETNS}`, process.execPath, '-e', FIXED_PORT_PROBE, JSON.stringify(hosts), '31600', JSON.stringify(sports)], {
+        timeout: 60_000,
+      });
+      const rows = JSON.parse(stdout.trim()) as Record<string, string>[];
+      // The table every agent builds from the backends' addresses (default size, no seed), indexed by the flow hash.
+      const podNames = new Map(echoPods.map((pod) => [pod.status!.podIP!, pod.metadata!.name!]));
+      const table = maglevTable([...podNames.keys()].map((address, i) => ({ id: i + 1, key: backendKey({ address, port: 8080, protocol: 'TCP' }) })), {
+        size: DEFAULT_MAGLEV_TABLE_SIZE,
+      });
+      const expected = sports.map((sport) => {
+        const id = table[maglevFlowHash({ saddr: WORLD_ROUTER_IP, sport, dport: 31600, proto: 6 }) % table.length]!;
+        return podNames.get([...podNames.keys()][id - 1]!)!;
+      });
+      expect(rows).toEqual(expected.map((name) => Object.fromEntries(hosts.map((host) => [host, name]))));
+      expect(new Set(expected).size).toBe(2);
+    } finally {
+      store.delete('services', 'default', 'maglev-check');
+      for (const pod of echoPods) store.put('pods', labelled(pod, false));
+    }
   }, 120_000);
 
   it('a node port without backends drops packets from the world with SERVICE_BACKEND_NOT_FOUND', async () => {
@@ -317,7 +385,7 @@ describe('service load-balancing in the lab', () => {
   }, 120_000);
 
   it('tycho status says every node translates traffic from the network on its uplink', async () => {
-    expect(await tycho(['status'], 60_000)).toMatch(/^KubeProxyReplacement: {3}True {3}\[.* per packet at tc .* on node-1 eth0, node-2 eth0\]$/m);
+    expect(await tycho(['status'], 60_000)).toMatch(/^KubeProxyReplacement: {3}True {3}\[.* per packet at tc .* on node-1 eth0 \(maglev\), node-2 eth0 \(maglev\)\]$/m);
   }, 60_000);
 
   it('no node namespace has an iptables or nftables rule for a service', async () => {

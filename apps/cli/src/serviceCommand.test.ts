@@ -120,11 +120,11 @@ describe('the KubeProxyReplacement line of tycho status', () => {
   it('is True when every agent also translates traffic from the network, naming each uplink', async () => {
     for (const node of ['node-1', 'node-2']) {
       const status = socketLbStatus(node);
-      await startAgentApi(node, { ...status, kube_proxy_replacement: { ...status.kube_proxy_replacement, nodePortFromOutside: true, lbDevice: 'eth0' } });
+      await startAgentApi(node, { ...status, kube_proxy_replacement: { ...status.kube_proxy_replacement, nodePortFromOutside: true, lbDevice: 'eth0', lbAlgorithm: 'maglev' } });
     }
     const { out } = await tycho(['status', '--server', 'http://127.0.0.1:9', '--socket-dir', socketDir]);
     expect(out).toMatch(
-      /^KubeProxyReplacement: {3}True {3}\[ClusterIP, NodePort, ExternalIPs and LoadBalancer at the socket .*; NodePort, ExternalIPs and LoadBalancer traffic arriving from the network translated per packet at tc .* on node-1 eth0, node-2 eth0\]$/m,
+      /^KubeProxyReplacement: {3}True {3}\[ClusterIP, NodePort, ExternalIPs and LoadBalancer at the socket .*; NodePort, ExternalIPs and LoadBalancer traffic arriving from the network translated per packet at tc .* on node-1 eth0 \(maglev\), node-2 eth0 \(maglev\)\]$/m,
     );
   });
 

@@ -19,7 +19,7 @@ const rowSchema = z.object({
 /** An agent's `GET /v1/services` (apps/agent/src/servicesController.ts, ServicesStatus). */
 const servicesStatusSchema = z.object({
   node_name: z.string(),
-  kube_proxy_replacement: z.object({ socketLB: z.boolean(), cgroup: z.string().optional(), nodePortFromOutside: z.boolean(), lbDevice: z.string().optional() }),
+  kube_proxy_replacement: z.object({ socketLB: z.boolean(), cgroup: z.string().optional(), nodePortFromOutside: z.boolean(), lbDevice: z.string().optional(), lbAlgorithm: z.enum(['random', 'maglev']).optional() }),
   services: z.array(rowSchema),
   revision: z.number(),
   error: z.string().optional(),
@@ -81,7 +81,12 @@ export function formatKubeProxyReplacement(results: readonly AgentServicesResult
   const missing = without.length > 0 ? `; not on ${without.join(', ')}` : '';
   if (results.length === 0) return 'KubeProxyReplacement:   Unknown   [no node agent answered]';
   if (socketLb.length === 0) return `KubeProxyReplacement:   False   [${without.join('; ')}]`;
-  const devices = full.map((r) => (r.ok ? `${r.node} ${r.services.kube_proxy_replacement.lbDevice ?? '?'}` : r.node));
+  // Each uplink with its backend choice, e.g. `node-1 eth0 (maglev)`.
+  const devices = full.map((r) => {
+    if (!r.ok) return r.node;
+    const { lbDevice, lbAlgorithm } = r.services.kube_proxy_replacement;
+    return `${r.node} ${lbDevice ?? '?'}${lbAlgorithm ? ` (${lbAlgorithm})` : ''}`;
+  });
   if (full.length === results.length) return `KubeProxyReplacement:   True   [${HANDLED}; ${PER_PACKET} on ${devices.join(', ')}]`;
   if (full.length > 0) {
     const notFull = socketLb.filter((node) => !full.some((r) => r.node === node));

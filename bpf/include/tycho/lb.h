@@ -33,6 +33,14 @@ enum tycho_lb_svc_type {
 #define TYCHO_LB_F_EXT_LOCAL 0x02  /* external scope holds node-local backends only */
 #define TYCHO_LB_F_TWO_SCOPES 0x04 /* internal-scope entries exist */
 #define TYCHO_LB_F_ROUTABLE 0x08   /* not ClusterIP: reachable from outside the node */
+#define TYCHO_LB_F_MAGLEV 0x10     /* a Maglev table in tycho_lb4_maglev serves traffic from outside */
+
+/* Maglev tables (tycho_lb4_maglev, hash of maps keyed by rev_nat_index as a
+ * __u32): each inner map is an array of __u32 with M + 1 entries, M prime.
+ * Entry 0 holds M, entry 1 + i the backend id of table slot i, so a flow
+ * with hash h goes to entry 1 + h % M. A table carries its own size, so
+ * tables of different sizes can coexist while the agent replaces them. */
+#define TYCHO_LB_MAGLEV_SIZE_SLOT 0
 
 /* tycho_lb4_node.flags */
 #define TYCHO_LB_NODE_LOCAL 0x01   /* an address of this node */

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "errors.h"
 #include "exports.h"
@@ -100,6 +101,47 @@ Napi::Value MapOpenPinned(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// arrayMapCreate(name, values, mapFlags): fd of a new BPF_MAP_TYPE_ARRAY of
+// __u32 holding `values` (u32 little-endian, one per entry), to be inserted
+// into a map of maps (e.g. a Maglev table) and then closed with closeFd.
+Napi::Value ArrayMapCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) ThrowType(env, "array map name must be a string");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  auto values = BufferArg(info, 1, "values");
+  if (!info[2].IsNumber()) ThrowType(env, "map flags must be a number");
+  uint32_t entries = static_cast<uint32_t>(values.Length() / sizeof(uint32_t));
+  if (entries == 0 || values.Length() % sizeof(uint32_t) != 0) ThrowType(env, "values must be a non-empty whole number of u32");
+  LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = info[2].As<Napi::Number>().Uint32Value());
+  int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name.c_str(), sizeof(uint32_t), sizeof(uint32_t), entries, &opts);
+  if (fd < 0) {
+    int err = errno;
+    ThrowErrno(env, "bpf_map_create of array " + name + " (" + std::to_string(entries) + " entries)", err);
+  }
+  std::vector<uint32_t> keys(entries);
+  for (uint32_t i = 0; i < entries; i++) keys[i] = i;
+  uint32_t count = entries;
+  if (bpf_map_update_batch(fd, keys.data(), values.Data(), &count, nullptr) < 0 || count != entries) {
+    int err = errno;
+    close(fd);
+    ThrowErrno(env, "bpf_map_update_batch of array " + name, err ? err : EIO);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// mapFdById(id): fd of the map with this id (e.g. an inner map a map of maps
+// returns on lookup), to be closed with closeFd.
+Napi::Value MapFdById(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber()) ThrowType(info.Env(), "map id must be a number");
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  int fd = bpf_map_get_fd_by_id(id);
+  if (fd < 0) {
+    int err = errno;
+    ThrowErrno(info.Env(), "bpf_map_get_fd_by_id(" + std::to_string(id) + ")", err);
+  }
+  return Napi::Number::New(info.Env(), fd);
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   close(FdArg(info, 0));
   return info.Env().Undefined();
@@ -119,6 +161,8 @@ void InitMapOps(Napi::Env env, Napi::Object exports) {
   exports.Set("mapDelete", Napi::Function::New<MapDelete>(env, "mapDelete"));
   exports.Set("mapNextKey", Napi::Function::New<MapNextKey>(env, "mapNextKey"));
   exports.Set("mapOpenPinned", Napi::Function::New<MapOpenPinned>(env, "mapOpenPinned"));
+  exports.Set("arrayMapCreate", Napi::Function::New<ArrayMapCreate>(env, "arrayMapCreate"));
+  exports.Set("mapFdById", Napi::Function::New<MapFdById>(env, "mapFdById"));
   exports.Set("closeFd", Napi::Function::New<CloseFd>(env, "closeFd"));
   exports.Set("possibleCpus", Napi::Function::New<PossibleCpus>(env, "possibleCpus"));
 }

@@ -44,6 +44,10 @@ export interface NativeAddon {
   mapDelete(fd: number, key: Buffer): boolean;
   mapNextKey(fd: number, key: Buffer | null, nextOut: Buffer): boolean;
   mapOpenPinned(path: string): NativeMapInfo;
+  /** A new BPF_MAP_TYPE_ARRAY of u32 holding `values` (u32 LE); its fd, to close with closeFd. */
+  arrayMapCreate(name: string, values: Buffer, mapFlags: number): number;
+  /** The fd of the map with this id (what a map-of-maps lookup returns), to close with closeFd. */
+  mapFdById(id: number): number;
   closeFd(fd: number): void;
   possibleCpus(): number;
   tcAttach(ifindex: number, direction: string, handle: number, priority: number, progFd: number): number;

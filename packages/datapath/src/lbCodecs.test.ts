@@ -56,7 +56,7 @@ describe('lb codecs', () => {
       backendId: 0,
       count: 3,
       revNatIndex: 7,
-      flags: { type: 'NodePort', sessionAffinity: true, externalLocal: true, twoScopes: true, routable: true },
+      flags: { type: 'NodePort', sessionAffinity: true, externalLocal: true, twoScopes: true, routable: true, maglev: true },
       affinityTimeoutSeconds: 10800,
     };
     expect(decodeFromBuffer(lb4ServiceCodec, encodeToBuffer(lb4ServiceCodec, value))).toEqual(value);

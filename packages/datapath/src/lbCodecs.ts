@@ -38,7 +38,7 @@ const SCOPE_NUMBERS: Readonly<Record<LbScope, number>> = { external: 0, internal
 const TYPE_NUMBERS: Readonly<Record<LbServiceType, number>> = { ClusterIP: 0, NodePort: 1, ExternalIPs: 2, LoadBalancer: 3 };
 
 /** TYCHO_LB_F_* of lb.h. */
-export const LbFlag = { AFFINITY: 0x01, EXT_LOCAL: 0x02, TWO_SCOPES: 0x04, ROUTABLE: 0x08 } as const;
+export const LbFlag = { AFFINITY: 0x01, EXT_LOCAL: 0x02, TWO_SCOPES: 0x04, ROUTABLE: 0x08, MAGLEV: 0x10 } as const;
 /** TYCHO_LB_NODE_* of lb.h. */
 export const LbNodeFlag = { LOCAL: 0x01 } as const;
 
@@ -110,6 +110,7 @@ export interface Lb4ServiceFlags {
   readonly externalLocal: boolean;
   readonly twoScopes: boolean;
   readonly routable: boolean;
+  readonly maglev: boolean;
 }
 
 /** The shape of @tycho/services' ServiceMapValue. */
@@ -130,7 +131,8 @@ export const lb4ServiceCodec: Codec<Lb4Service> = {
       (f.sessionAffinity ? LbFlag.AFFINITY : 0) |
       (f.externalLocal ? LbFlag.EXT_LOCAL : 0) |
       (f.twoScopes ? LbFlag.TWO_SCOPES : 0) |
-      (f.routable ? LbFlag.ROUTABLE : 0);
+      (f.routable ? LbFlag.ROUTABLE : 0) |
+      (f.maglev ? LbFlag.MAGLEV : 0);
     view.setUint32(offset + S.backend_id, checkRange(value.backendId, TWO_POW_32 - 1, 'backend id'), true);
     view.setUint32(offset + S.affinity_timeout_s, checkRange(value.affinityTimeoutSeconds, TWO_POW_32 - 1, 'affinity timeout'), true);
     view.setUint16(offset + S.count, checkRange(value.count, 0xffff, 'backend count'), true);
@@ -151,6 +153,7 @@ export const lb4ServiceCodec: Codec<Lb4Service> = {
         externalLocal: (flags & LbFlag.EXT_LOCAL) !== 0,
         twoScopes: (flags & LbFlag.TWO_SCOPES) !== 0,
         routable: (flags & LbFlag.ROUTABLE) !== 0,
+        maglev: (flags & LbFlag.MAGLEV) !== 0,
       },
       affinityTimeoutSeconds: view.getUint32(offset + S.affinity_timeout_s, true),
     };

@@ -5,6 +5,7 @@
 // lab test covers a remote backend). Nothing is attached anywhere.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_MAGLEV_TABLE_SIZE, maglevFlowHash, maglevTable } from '@tycho/services';
 
 import { btfStructLayout } from './btfLayout.ts';
 import type { FlowEvent } from './codecs.ts';
@@ -38,23 +39,29 @@ let services: ServiceDatapath;
 let host: NodePortDatapath;
 let received: FlowEvent[] = [];
 
-const flags = (type: Lb4Service['flags']['type'], sessionAffinity = false): Lb4Service['flags'] => ({
-  type, sessionAffinity, externalLocal: false, twoScopes: false, routable: true,
+const flags = (type: Lb4Service['flags']['type'], sessionAffinity = false, maglev = false): Lb4Service['flags'] => ({
+  type, sessionAffinity, externalLocal: false, twoScopes: false, routable: true, maglev,
 });
 
-/** A frontend in the external scope with these backends in slots 1..n. */
-function program(address: string, port: number, backendIds: readonly number[], revNatIndex: number, type: Lb4Service['flags']['type'], affinity = false, protocol: LbProtocol = 'TCP'): void {
+/** A frontend in the external scope with these backends in slots 1..n (`maglev`: flagged as having a table). */
+function program(address: string, port: number, backendIds: readonly number[], revNatIndex: number, type: Lb4Service['flags']['type'], affinity = false, protocol: LbProtocol = 'TCP', maglev = false): void {
   const key = (backendSlot: number): Lb4Key => ({ address, port, protocol, scope: 'external', backendSlot });
+  const f = flags(type, affinity, maglev);
   backendIds.forEach((backendId, i) => {
-    services.services.set(key(i + 1), { backendId, count: 0, revNatIndex, flags: flags(type, affinity), affinityTimeoutSeconds: 0 });
+    services.services.set(key(i + 1), { backendId, count: 0, revNatIndex, flags: f, affinityTimeoutSeconds: 0 });
   });
-  services.services.set(key(0), { backendId: 0, count: backendIds.length, revNatIndex, flags: flags(type, affinity), affinityTimeoutSeconds: affinity ? 600 : 0 });
+  services.services.set(key(0), { backendId: 0, count: backendIds.length, revNatIndex, flags: f, affinityTimeoutSeconds: affinity ? 600 : 0 });
+}
+
+function clearConnections(): void {
+  for (const map of [host.forward, host.reverse]) for (const key of [...map.keys()]) map.delete(key);
 }
 
 function clearMaps(): void {
-  for (const map of [host.forward, host.reverse]) for (const key of [...map.keys()]) map.delete(key);
+  clearConnections();
   for (const key of [...services.services.keys()]) services.services.delete(key);
   for (const key of [...services.affinity.keys()]) services.affinity.delete(key);
+  for (const key of [...services.maglev.keys()]) services.maglev.delete(key);
 }
 
 beforeAll(() => {
@@ -228,6 +235,74 @@ describe('from_netdev: traffic from the network to a frontend', () => {
     const chosen = new Set<string>();
     for (let sport = 41000; sport < 41020; sport++) chosen.add(tuple(run('from_netdev', toNodePort(sport, TcpFlag.SYN, AFFINITY_NODE_PORT)).out).daddr);
     expect(chosen.size).toBe(1);
+  });
+});
+
+describe('from_netdev: Maglev backend choice', () => {
+  const MAGLEV_NODE_PORT = 31600;
+  const MAGLEV_REV_NAT = 12;
+  const tableOf = (ids: readonly number[]): Uint32Array =>
+    maglevTable(ids.map((id) => ({ id, key: `${BACKENDS[id - 1]!.address}:8080/TCP` })), { size: DEFAULT_MAGLEV_TABLE_SIZE });
+  const addressOf = (id: number): string => BACKENDS[id - 1]!.address;
+  /** The backend table[hash % M] names for a SYN from CLIENT:sport, computed in TypeScript. */
+  const expected = (table: Uint32Array, sport: number): string =>
+    addressOf(table[maglevFlowHash({ saddr: CLIENT, sport, dport: MAGLEV_NODE_PORT, proto: IpProto.TCP }) % table.length]!);
+  const connect = (sport: number, tcpFlags: number = TcpFlag.SYN): string =>
+    tuple(run('from_netdev', toNodePort(sport, tcpFlags, MAGLEV_NODE_PORT)).out).daddr;
+  const sports = Array.from({ length: 40 }, (_, i) => 42000 + i * 37);
+
+  /** A NodePort service with a Maglev table of these backends (slots hold the same backends). */
+  function programMaglev(ids: readonly number[], affinity = false): Uint32Array {
+    const table = tableOf(ids);
+    services.setMaglevTable(MAGLEV_REV_NAT, table);
+    program('0.0.0.0', MAGLEV_NODE_PORT, ids, MAGLEV_REV_NAT, 'NodePort', affinity, 'TCP', true);
+    return table;
+  }
+
+  it('sends a new connection to table[hash % M], the hash computed the same way in TypeScript', () => {
+    const table = programMaglev([1, 2, 3]);
+    expect(services.maglevTable(MAGLEV_REV_NAT)).toEqual(table);
+    const chosen = sports.map((sport) => connect(sport));
+    expect(chosen).toEqual(sports.map((sport) => expected(table, sport)));
+    expect(new Set(chosen).size).toBe(3);
+  });
+
+  it('keeps every flow whose slot still names its backend when a backend goes and the table is rebuilt', () => {
+    const before = programMaglev([1, 2, 3]);
+    const first = sports.map((sport) => connect(sport));
+    const after = programMaglev([1, 2]);
+    // New connections with the same 5-tuples: only the table decides.
+    clearConnections();
+    const second = sports.map((sport) => connect(sport));
+    expect(second).toEqual(sports.map((sport) => expected(after, sport)));
+    sports.forEach((sport, i) => {
+      const slot = maglevFlowHash({ saddr: CLIENT, sport, dport: MAGLEV_NODE_PORT, proto: IpProto.TCP }) % before.length;
+      if (first[i] === addressOf(3)) expect(second[i]).not.toBe(addressOf(3));
+      else if (after[slot] === before[slot]) expect(second[i]).toBe(first[i]);
+    });
+    const kept = sports.filter((_, i) => first[i] !== addressOf(3) && second[i] === first[i]).length;
+    const survivors = first.filter((address) => address !== addressOf(3)).length;
+    // Maglev moves about 1% of the other slots; 40 flows keep nearly all.
+    expect(kept / survivors).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('an established connection keeps its backend whatever the table says now', () => {
+    programMaglev([1, 2, 3]);
+    const first = connect(43001);
+    const other = BACKENDS.find((b) => b.address !== first)!;
+    programMaglev([other.id]);
+    expect(connect(43001, TcpFlag.ACK)).toBe(first);
+    expect(connect(43002)).toBe(other.address);
+  });
+
+  it('ClientIP affinity wins over the table', () => {
+    programMaglev([1, 2, 3], true);
+    expect(new Set(sports.map((sport) => connect(sport))).size).toBe(1);
+  });
+
+  it('without a table (flag set, table missing) falls back to a slot', () => {
+    program('0.0.0.0', MAGLEV_NODE_PORT, [2], MAGLEV_REV_NAT, 'NodePort', false, 'TCP', true);
+    expect(connect(43003)).toBe(addressOf(2));
   });
 });
 

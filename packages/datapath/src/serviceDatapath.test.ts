@@ -284,3 +284,47 @@ describe('socket load-balancing at the cgroup (bpf_sock.c)', () => {
     expect(probe([{ kind: 'tcp', address: '10.96.0.50', port: 80 }])).toEqual([{ ok: false, code: 'ENETUNREACH' }]);
   }, 30_000);
 });
+
+describe('Maglev tables (tycho_lb4_maglev, read by bpf_host.c)', () => {
+  /** Programs the maps with Maglev tables (M = 251), incrementally from what they hold. */
+  function programMaglev(pods: V1Pod[]): void {
+    model = buildServiceModel({ services, pods, nodes }, model ? { previous: model } : {});
+    const next = compileServiceMaps(model, NODE, { algorithm: 'maglev', maglevTableSize: 251 });
+    datapath!.apply(serviceMapOps(diffServiceMaps(entries, next)));
+    entries = next;
+  }
+  const installed = (): number[] => [...datapath!.maglev.keys()].sort((a, b) => a - b);
+
+  it('apply() installs a table for each routable frontend with backends, and none for a ClusterIP', () => {
+    programMaglev(readyPods());
+    expect(entries.maglev.length).toBeGreaterThan(0);
+    expect(installed()).toEqual(entries.maglev.map((e) => e.revNatIndex));
+    for (const table of entries.maglev) expect(datapath!.maglevTable(table.revNatIndex)).toEqual(table.backendIds);
+    const clusterIps = new Set(entries.services.filter((e) => e.value.flags.type === 'ClusterIP').map((e) => e.value.revNatIndex));
+    expect(installed().filter((index) => clusterIps.has(index))).toEqual([]);
+    const flagged = entries.services.filter((e) => e.key.backendSlot === 0 && datapath!.services.get(e.key)?.flags.maglev);
+    expect(new Set(flagged.map((e) => e.value.revNatIndex))).toEqual(new Set(installed()));
+  });
+
+  it('apply() deletes the tables of a service that lost its backends, and writes them again when one comes back', () => {
+    programMaglev(readyPods());
+    const withTables = installed();
+    programMaglev(readyPods().filter((p) => p.metadata?.name !== 'pod-c'));
+    expect(installed()).toEqual([]);
+    programMaglev(readyPods());
+    expect(installed()).toEqual(withTables);
+    for (const table of entries.maglev) expect(datapath!.maglevTable(table.revNatIndex)).toEqual(table.backendIds);
+  });
+
+  it('sync() removes tables nobody wants and installs the wanted ones; the random algorithm removes them all', () => {
+    programMaglev(readyPods());
+    datapath!.setMaglevTable(999, new Uint32Array(251).fill(1));
+    const first = entries.maglev[0]!;
+    datapath!.maglev.delete(first.revNatIndex);
+    datapath!.sync(entries);
+    expect(installed()).toEqual(entries.maglev.map((e) => e.revNatIndex));
+    expect(datapath!.maglevTable(first.revNatIndex)).toEqual(first.backendIds);
+    program(readyPods());
+    expect(installed()).toEqual([]);
+  });
+});

@@ -9,6 +9,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { addon } from './addon.ts';
 import { BpfObject } from './bpfObject.ts';
 import type { BpfMap } from './bpfMap.ts';
 import { CGROUP_SOCK_HOOKS, attachCgroupProgram, cgroupProgramIds, detachCgroupProgram, type CgroupSockHook } from './cgroup.ts';
@@ -53,7 +54,11 @@ export const LB_MAP_NAMES = {
   affinity: 'tycho_lb_aff',
   nodes: 'tycho_lb4_node',
   reverseSk: 'tycho_lb4_rsk',
+  maglev: 'tycho_lb4_maglev',
 } as const;
+
+/** BPF_F_INNER_MAP: the flags of tycho_lb4_maglev's inner template, which every inserted table must share. */
+const BPF_F_INNER_MAP = 1 << 12;
 
 /** Where the cgroup links of the socket load-balancer are pinned. */
 export function sockLinkDir(pinDir: string): string {
@@ -71,11 +76,18 @@ export interface LbRevNatEntry extends Lb4ReverseNat {
   readonly index: number;
 }
 
-/** The maps' contents, shaped as @tycho/services' ServiceMapEntries (its Maglev tables are for per-packet LB and not written here). */
+/** A service's Maglev table (per-packet traffic from outside, bpf_host.c): `backendIds[hash % M]`, M prime. */
+export interface LbMaglevEntry {
+  readonly revNatIndex: number;
+  readonly backendIds: Uint32Array;
+}
+
+/** The maps' contents, shaped as @tycho/services' ServiceMapEntries (no `maglev`: no table). */
 export interface LbMapEntries {
   readonly services: readonly LbServiceEntry[];
   readonly backends: readonly LbBackendEntry[];
   readonly revNat: readonly LbRevNatEntry[];
+  readonly maglev?: readonly LbMaglevEntry[];
 }
 
 /** One change, shaped as @tycho/services' ServiceMapOp. */
@@ -84,7 +96,8 @@ export type LbMapOp =
   | { readonly map: 'backends'; readonly op: 'delete'; readonly id: number }
   | { readonly map: 'revNat'; readonly op: 'upsert'; readonly entry: LbRevNatEntry }
   | { readonly map: 'revNat'; readonly op: 'delete'; readonly index: number }
-  | { readonly map: 'maglev'; readonly op: 'upsert' | 'delete' }
+  | { readonly map: 'maglev'; readonly op: 'upsert'; readonly entry: LbMaglevEntry }
+  | { readonly map: 'maglev'; readonly op: 'delete'; readonly revNatIndex: number }
   | { readonly map: 'services'; readonly op: 'upsert'; readonly entry: LbServiceEntry }
   | { readonly map: 'services'; readonly op: 'delete'; readonly key: Lb4Key };
 
@@ -111,6 +124,8 @@ export class ServiceDatapath {
   readonly affinity: BpfMap<LbAffinityKey, LbAffinityValue>;
   readonly nodes: BpfMap<string, Lb4Node>;
   readonly reverseSk: BpfMap<Lb4ReverseSkKey, Lb4ReverseSkValue>;
+  /** rev-NAT index → Maglev table. Written with an inner map's fd; a lookup returns the inner map's id (read tables with maglevTable). */
+  readonly maglev: BpfMap<number, number>;
   readonly #object: BpfObject;
 
   private constructor(pinDir: string, object: BpfObject) {
@@ -122,6 +137,7 @@ export class ServiceDatapath {
     this.affinity = object.map(LB_MAP_NAMES.affinity, lbAffinityKeyCodec, lbAffinityValueCodec);
     this.nodes = object.map(LB_MAP_NAMES.nodes, ipv4KeyCodec, lb4NodeCodec);
     this.reverseSk = object.map(LB_MAP_NAMES.reverseSk, lb4ReverseSkKeyCodec, lb4ReverseSkValueCodec);
+    this.maglev = object.map(LB_MAP_NAMES.maglev, u32Codec, u32Codec);
   }
 
   /** Loads bpf_sock.o with its maps pinned in (or reused from) `pinDir`. Attaches nothing. */
@@ -147,30 +163,75 @@ export class ServiceDatapath {
           else this.services.delete(op.key);
           break;
         case 'maglev':
+          if (op.op === 'upsert') this.setMaglevTable(op.entry.revNatIndex, op.entry.backendIds);
+          else this.maglev.delete(op.revNatIndex);
           break;
       }
     }
   }
 
   /**
+   * Installs a service's Maglev table: a new inner array [M, ids...] (layout
+   * in bpf/include/tycho/lb.h) filled first, then put under the rev-NAT index
+   * in one update, so bpf_host.c sees the old table or the new one whole.
+   */
+  setMaglevTable(revNatIndex: number, backendIds: Uint32Array): void {
+    if (backendIds.length === 0) throw new Error(`maglev table of service ${revNatIndex}: empty (a table has M > 0 slots)`);
+    const values = Buffer.alloc((backendIds.length + 1) * 4);
+    values.writeUInt32LE(backendIds.length, 0);
+    backendIds.forEach((id, i) => values.writeUInt32LE(id, (i + 1) * 4));
+    const fd = addon.arrayMapCreate('tycho_maglev', values, BPF_F_INNER_MAP);
+    try {
+      this.maglev.set(revNatIndex, fd);
+    } finally {
+      addon.closeFd(fd);
+    }
+  }
+
+  /** The Maglev table installed for a service (its M backend ids), or undefined. */
+  maglevTable(revNatIndex: number): Uint32Array | undefined {
+    const id = this.maglev.get(revNatIndex);
+    if (id === undefined) return undefined;
+    const fd = addon.mapFdById(id);
+    try {
+      const key = Buffer.alloc(4);
+      const value = Buffer.alloc(4);
+      const read = (index: number): number => {
+        key.writeUInt32LE(index, 0);
+        if (!addon.mapLookup(fd, key, value)) throw new Error(`maglev table of service ${revNatIndex}: no entry ${index}`);
+        return value.readUInt32LE(0);
+      };
+      const table = new Uint32Array(read(0));
+      for (let i = 0; i < table.length; i++) table[i] = read(i + 1);
+      return table;
+    } finally {
+      addon.closeFd(fd);
+    }
+  }
+
+  /**
    * Makes the maps hold exactly `entries`, whatever they held (after an agent
    * restart, the pinned maps still hold the last agent's state). Writes in
-   * the safe order: backends and rev-NAT, slots, frontend entries; then
-   * removes what is no longer wanted in the reverse order.
+   * the safe order: backends and rev-NAT, Maglev tables, slots, frontend
+   * entries; then removes what is no longer wanted in the reverse order.
    */
   sync(entries: LbMapEntries): { written: number; deleted: number } {
     let written = 0;
     let deleted = 0;
     for (const backend of entries.backends) this.backends.set(backend.id, backend);
     for (const revNat of entries.revNat) this.revNat.set(revNat.index, revNat);
+    const maglev = entries.maglev ?? [];
+    for (const table of maglev) this.setMaglevTable(table.revNatIndex, table.backendIds);
     const slotsFirst = [...entries.services].sort((a, b) => Number(a.key.backendSlot === 0) - Number(b.key.backendSlot === 0));
     for (const entry of slotsFirst) this.services.set(entry.key, entry.value);
-    written = entries.backends.length + entries.revNat.length + entries.services.length;
+    written = entries.backends.length + entries.revNat.length + maglev.length + entries.services.length;
 
     const wantedServices = new Set(entries.services.map((e) => keyString(e.key)));
     const staleServices = [...this.services.keys()].filter((key) => !wantedServices.has(keyString(key)));
     staleServices.sort((a, b) => Number(b.backendSlot === 0) - Number(a.backendSlot === 0));
     for (const key of staleServices) if (this.services.delete(key)) deleted++;
+    const wantedMaglev = new Set(maglev.map((e) => e.revNatIndex));
+    for (const index of [...this.maglev.keys()]) if (!wantedMaglev.has(index) && this.maglev.delete(index)) deleted++;
     const wantedRevNat = new Set(entries.revNat.map((e) => e.index));
     for (const index of [...this.revNat.keys()]) if (!wantedRevNat.has(index) && this.revNat.delete(index)) deleted++;
     const wantedBackends = new Set(entries.backends.map((e) => e.id));

@@ -9,6 +9,7 @@ export {
   type LbBackendEntry,
   type LbMapEntries,
   type LbMapOp,
+  type LbMaglevEntry,
   type LbRevNatEntry,
   type LbServiceEntry,
   type NodeAddress,

@@ -29,7 +29,18 @@ export {
 } from './serviceModel.ts';
 export { diffServiceModels, type ServiceModelDiff } from './serviceDiff.ts';
 export { serviceListRows, formatServiceList, type ServiceListRow } from './serviceList.ts';
-export { maglevTable, maglevPermutationParams, MAGLEV_TABLE_SIZES, DEFAULT_MAGLEV_TABLE_SIZE, type MaglevBackend, type MaglevOptions } from './maglev.ts';
+export {
+  maglevTable,
+  maglevPermutationParams,
+  maglevFlowHash,
+  jhash3Words,
+  MAGLEV_TABLE_SIZES,
+  DEFAULT_MAGLEV_TABLE_SIZE,
+  MAGLEV_FLOW_HASH_SEED,
+  type MaglevBackend,
+  type MaglevFlow,
+  type MaglevOptions,
+} from './maglev.ts';
 export {
   compileServiceMaps,
   diffServiceMaps,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maglevPermutationParams, maglevTable, MAGLEV_TABLE_SIZES, type MaglevBackend } from './maglev.ts';
+import { jhash3Words, maglevFlowHash, maglevPermutationParams, maglevTable, MAGLEV_FLOW_HASH_SEED, MAGLEV_TABLE_SIZES, type MaglevBackend } from './maglev.ts';
 
 function backends(n: number, subnet = 1): MaglevBackend[] {
   return Array.from({ length: n }, (_, i) => ({ id: i + 1, key: `10.244.${subnet}.${i + 10}:8080/TCP` }));
@@ -95,5 +95,34 @@ describe('maglevTable', () => {
   it('refuses a negative or fractional weight and a backend listed twice', () => {
     expect(() => maglevTable([{ id: 1, key: 'a', weight: -1 }])).toThrow('maglev: backend a: weight -1 is not a whole number >= 0');
     expect(() => maglevTable([{ id: 1, key: 'a' }, { id: 2, key: 'a' }])).toThrow('maglev: backend a is listed twice');
+  });
+});
+
+describe('maglevFlowHash', () => {
+  const flow = { saddr: '198.51.100.7', sport: 40001, dport: 31414, proto: 6 };
+
+  it('is jhash of the source address and both ports as a little-endian machine loads them, and the protocol', () => {
+    // 198.51.100.7 → bytes c6 33 64 07 → LE word 0x076433c6; 40001 = 0x9c41 → 0x419c; 31414 = 0x7ab6 → 0xb67a.
+    expect(maglevFlowHash(flow)).toBe(jhash3Words(0x076433c6, (0xb67a << 16 | 0x419c) >>> 0, 6, MAGLEV_FLOW_HASH_SEED));
+  });
+
+  it('changes with the source port and the protocol, and is an unsigned 32-bit number', () => {
+    const hashes = new Set([maglevFlowHash(flow), maglevFlowHash({ ...flow, sport: 40002 }), maglevFlowHash({ ...flow, proto: 17 })]);
+    expect(hashes.size).toBe(3);
+    for (const hash of hashes) expect(hash >>> 0).toBe(hash);
+  });
+
+  it('spreads flows evenly over a table: each of 4 backends gets a fair share of 4000 source ports', () => {
+    const table = maglevTable(backends(4), { size: 1021 });
+    const perBackend = new Map<number, number>();
+    for (let sport = 20000; sport < 24000; sport++) {
+      const id = table[maglevFlowHash({ ...flow, sport }) % table.length]!;
+      perBackend.set(id, (perBackend.get(id) ?? 0) + 1);
+    }
+    for (const n of perBackend.values()) expect(Math.abs(n - 1000)).toBeLessThan(150);
+  });
+
+  it('refuses a source that is not an IPv4 address', () => {
+    expect(() => maglevFlowHash({ ...flow, saddr: '10.0.0' })).toThrow("maglev: flow source '10.0.0' is not an IPv4 address");
   });
 });

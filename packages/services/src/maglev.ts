@@ -76,3 +76,54 @@ export function maglevTable(backends: readonly MaglevBackend[], options: MaglevO
     }
   }
 }
+
+/** The flow a Maglev table is indexed by: the packet's source and ports, and its IP protocol number. */
+export interface MaglevFlow {
+  readonly saddr: string;
+  readonly sport: number;
+  readonly dport: number;
+  /** IP protocol number (6 TCP, 17 UDP). */
+  readonly proto: number;
+}
+
+/** Seed of the flow hash; bpf/lib/lb.h's LB_MAGLEV_HASH_SEED ("tych"). */
+export const MAGLEV_FLOW_HASH_SEED = 0x74796368;
+
+const rol32 = (word: number, shift: number): number => ((word << shift) | (word >>> (32 - shift))) >>> 0;
+
+/** Bob Jenkins' lookup3 final mix of three words (the kernel's jhash_3words). */
+export function jhash3Words(a: number, b: number, c: number, seed: number): number {
+  const init = (0xdeadbeef + (3 << 2) + seed) >>> 0;
+  a = (a + init) >>> 0;
+  b = (b + init) >>> 0;
+  c = (c + init) >>> 0;
+  c = ((c ^ b) - rol32(b, 14)) >>> 0;
+  a = ((a ^ c) - rol32(c, 11)) >>> 0;
+  b = ((b ^ a) - rol32(a, 25)) >>> 0;
+  c = ((c ^ b) - rol32(b, 16)) >>> 0;
+  a = ((a ^ c) - rol32(c, 4)) >>> 0;
+  b = ((b ^ a) - rol32(a, 14)) >>> 0;
+  c = ((c ^ b) - rol32(b, 24)) >>> 0;
+  return c;
+}
+
+/** A 16-bit port as a little-endian load of its network-order bytes reads it (what the BPF program sees). */
+const wirePort = (port: number): number => ((port & 0xff) << 8) | ((port >>> 8) & 0xff);
+
+/**
+ * The hash bpf_host.c indexes a Maglev table with (lb4_maglev_flow_hash in
+ * bpf/lib/lb.h): jhash of the source address, both ports in one word and the
+ * protocol, with a fixed seed, so every node maps a flow to the same slot.
+ * The destination address is left out, as in Cilium's hash_from_tuple_v4: a
+ * client reaching a NodePort through either node's address gets one backend.
+ * Words are read as a little-endian machine loads the packet's bytes.
+ */
+export function maglevFlowHash(flow: MaglevFlow): number {
+  const octets = flow.saddr.split('.').map(Number);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) {
+    throw new Error(`maglev: flow source '${flow.saddr}' is not an IPv4 address`);
+  }
+  const saddr = (octets[0]! | (octets[1]! << 8) | (octets[2]! << 16) | (octets[3]! << 24)) >>> 0;
+  const ports = ((wirePort(flow.dport) << 16) | wirePort(flow.sport)) >>> 0;
+  return jhash3Words(saddr, ports, flow.proto, MAGLEV_FLOW_HASH_SEED);
+}

@@ -32,8 +32,8 @@ describe('compileServiceMaps', () => {
   it('flags ClusterIP frontends as not routable and NodePort ones as routable', () => {
     const maps = compileServiceMaps(seedModel(), 'tycho-node-1');
     const flagsAt = (address: string, port: number) => maps.services.find((e) => e.key.address === address && e.key.port === port)?.value.flags;
-    expect(flagsAt('10.96.0.10', 53)).toEqual({ type: 'ClusterIP', sessionAffinity: false, externalLocal: false, twoScopes: false, routable: false });
-    expect(flagsAt('0.0.0.0', 31414)).toEqual({ type: 'NodePort', sessionAffinity: false, externalLocal: false, twoScopes: false, routable: true });
+    expect(flagsAt('10.96.0.10', 53)).toEqual({ type: 'ClusterIP', sessionAffinity: false, externalLocal: false, twoScopes: false, routable: false, maglev: false });
+    expect(flagsAt('0.0.0.0', 31414)).toEqual({ type: 'NodePort', sessionAffinity: false, externalLocal: false, twoScopes: false, routable: true, maglev: false });
   });
 
   it('gives kube-dns one frontend entry and two slots per protocol', () => {
@@ -89,7 +89,8 @@ describe('compileServiceMaps', () => {
     const routable = model.frontends.filter((f) => f.type !== 'ClusterIP' && f.node !== 'tycho-node-2').map((f) => f.id);
     expect(maps.maglev.map((m) => m.revNatIndex)).toEqual(routable);
     const echoBBackend = model.frontends.find((f) => f.serviceName === 'echo-b')?.backends[0]?.id;
-    expect(maps.maglev.every((m) => m.backendIds.length === 251 && m.backendIds.every((id) => id === echoBBackend))).toBe(true);
+    expect(maps.maglev.every((m) => m.backendIds.length === 251 && m.backendIds.every((id) => id === echoBBackend))).toBe(true);    const flagged = new Set(maps.services.filter((e) => e.value.flags.maglev).map((e) => e.value.revNatIndex));
+    expect([...flagged].sort((a, b) => a - b)).toEqual(routable);
   });
 });
 

@@ -39,6 +39,8 @@ export interface ServiceFlags {
   readonly twoScopes: boolean;
   /** Reachable from outside the node (every type but ClusterIP): per-packet DNAT at tc applies. */
   readonly routable: boolean;
+  /** Traffic from outside picks its backend from the frontend's Maglev table (`algorithm: 'maglev'`, routable, with backends). */
+  readonly maglev: boolean;
 }
 
 export interface ServiceMapValue {
@@ -130,12 +132,15 @@ export function compileServiceMaps(model: Pick<ServiceModel, 'frontends'>, nodeN
   const backends = new Map<number, BackendMapEntry>();
   for (const frontend of nodeFrontends(model, nodeName)) {
     const local = frontend.externalTrafficLocal ? frontend.backends.filter((b) => b.nodeName === nodeName) : frontend.backends;
+    const routable = frontend.type !== 'ClusterIP';
+    const withMaglev = options.algorithm === 'maglev' && routable && local.length > 0;
     const flags: ServiceFlags = {
       type: frontend.type,
       sessionAffinity: frontend.sessionAffinity !== undefined,
       externalLocal: frontend.externalTrafficLocal,
       twoScopes: frontend.externalTrafficLocal,
-      routable: frontend.type !== 'ClusterIP',
+      routable,
+      maglev: withMaglev,
     };
     const timeout = frontend.sessionAffinity?.timeoutSeconds ?? 0;
     const base = { address: frontend.address, port: frontend.port, protocol: frontend.protocol };
@@ -145,7 +150,7 @@ export function compileServiceMaps(model: Pick<ServiceModel, 'frontends'>, nodeN
     for (const backend of frontend.backends) {
       backends.set(backend.id, { id: backend.id, address: backend.address, port: backend.port, protocol: backend.protocol, state: 'active' });
     }
-    if (options.algorithm === 'maglev' && flags.routable && local.length > 0) {
+    if (withMaglev) {
       const table = maglevTable(
         local.map((backend) => ({ id: backend.id, key: backendKey(backend) })),
         { size: options.maglevTableSize ?? DEFAULT_MAGLEV_TABLE_SIZE, ...(options.maglevSeed !== undefined ? { seed: options.maglevSeed } : {}) },
