@@ -25,11 +25,12 @@ struct event_meta {
 	__u32 src_identity;
 	__u32 dst_identity;
 	__u8 type;          /* enum tycho_event_type */
-	__u8 sub_type;      /* enum tycho_trace_reason, or the drop reason */
+	__u8 sub_type;      /* enum tycho_trace_reason, the drop reason, or enum tycho_verdict_direction */
 	__u8 obs_point;
 	__u8 verdict;
 	__u8 is_reply;
 	__u8 drop_reason;
+	__u8 policy_match;  /* enum tycho_policy_match */
 };
 
 static __always_inline void event_fill(struct tycho_flow_event *ev, const struct packet *pkt,
@@ -45,7 +46,7 @@ static __always_inline void event_fill(struct tycho_flow_event *ev, const struct
 	ev->is_reply = meta->is_reply;
 	ev->tcp_flags = pkt->tcp_flags;
 	ev->drop_reason = meta->drop_reason;
-	ev->pad0 = 0;
+	ev->policy_match = meta->policy_match;
 	ev->tuple = pkt->tuple;
 	ev->src_identity = meta->src_identity;
 	ev->dst_identity = meta->dst_identity;

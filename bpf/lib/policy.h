@@ -15,6 +15,9 @@
  * identity 0; a key with TYCHO_POLICY_F_DENY drops with POLICY_DENY, no key
  * in an enforced direction drops with POLICY_DENIED. The identities found
  * are kept in the conntrack entry and reported in the connection's events.
+ * A connection allowed in an enforced direction also raises one
+ * policy-verdict event (type 5) with the kind of key that matched; a denied
+ * one raises only its drop event.
  *
  * Only IPv4 is enforced: the ipcache holds IPv4 prefixes.
  */
@@ -97,35 +100,84 @@ policy_lookup(__u32 endpoint_id, __u8 direction, __u32 identity, const struct pa
 	return bpf_map_lookup_elem(&tycho_policy, &key);
 }
 
-/* 0 when the policy allows the connection, else DROP_POLICY_DENY or DROP_POLICY_DENIED. */
-static __always_inline int policy_verdict(__u32 endpoint_id, __u8 direction, __u32 identity, bool enforced,
-					  const struct packet *pkt)
+/* The map's answer for the remote identity, else for identity 0 (any);
+ * *matched is the identity of the key found. NULL when neither has a key. */
+static __always_inline const struct tycho_policy_entry *
+policy_find(__u32 endpoint_id, __u8 direction, __u32 identity, const struct packet *pkt, __u32 *matched)
 {
 	const struct tycho_policy_entry *entry = policy_lookup(endpoint_id, direction, identity, pkt);
 
-	if (!entry && identity != 0)
+	*matched = identity;
+	if (!entry && identity != 0) {
+		*matched = 0;
 		entry = policy_lookup(endpoint_id, direction, 0, pkt);
+	}
+	return entry;
+}
+
+/* 0 when the entry allows the connection, else DROP_POLICY_DENY or DROP_POLICY_DENIED. */
+static __always_inline int policy_verdict(const struct tycho_policy_entry *entry, bool enforced)
+{
 	if (!entry)
 		return enforced ? DROP_POLICY_DENIED : 0;
 	return (entry->flags & TYCHO_POLICY_F_DENY) ? DROP_POLICY_DENY : 0;
 }
 
 /*
+ * Which kind of key the lookup found (enum tycho_policy_match). The LPM
+ * answer does not say how long its key was, so a second lookup at the exact
+ * part alone (prefix 72) finds the identity's any-protocol key: when that is
+ * the very element the first lookup returned, the key fixed no L4 part.
+ */
+static __always_inline __u8 policy_match_type(__u32 endpoint_id, __u8 direction, __u32 matched,
+					      const struct tycho_policy_entry *entry)
+{
+	struct tycho_policy_key key = {
+		.prefixlen = TYCHO_POLICY_KEY_EXACT_BITS,
+		.endpoint_id = endpoint_id,
+		.identity = matched,
+		.direction = direction,
+	};
+	bool l4 = bpf_map_lookup_elem(&tycho_policy, &key) != entry;
+
+	if (matched)
+		return l4 ? TYCHO_POLICY_MATCH_L3_L4 : TYCHO_POLICY_MATCH_L3_ONLY;
+	return l4 ? TYCHO_POLICY_MATCH_L4_ONLY : TYCHO_POLICY_MATCH_ALL;
+}
+
+/* A policy-verdict event (Cilium's policy verdict notification) for a
+ * connection allowed in an enforced direction: sub-type the direction, no
+ * conntrack counters (the connection's trace event carries them). */
+static __always_inline void policy_verdict_notify(const struct packet *pkt, struct event_meta *meta, bool egress,
+						  __u8 match)
+{
+	meta->type = TYCHO_EVENT_POLICY_VERDICT;
+	meta->sub_type = egress ? TYCHO_VERDICT_DIR_EGRESS : TYCHO_VERDICT_DIR_INGRESS;
+	meta->verdict = TYCHO_VERDICT_FORWARDED;
+	meta->policy_match = match;
+	emit_event(pkt, meta, NULL);
+}
+
+/*
  * The policy decision for a packet that just created its conntrack entry
- * (ct->trace_reason == TYCHO_TRACE_NEW). Returns 0 to let it pass, or
- * TC_ACT_SHOT after removing the entry and emitting a drop event that names
- * both identities. Out of line: only new connections take this path.
+ * (ct->trace_reason == TYCHO_TRACE_NEW). Returns 0 to let it pass, after a
+ * policy-verdict event when the direction is enforced; or TC_ACT_SHOT after
+ * removing the entry and emitting a drop event that names both identities
+ * (the drop event is the denied verdict: one event per denied packet). Out
+ * of line: only new connections take this path.
  */
 static __noinline int policy_new_connection(struct __sk_buff *skb, const struct packet *pkt, struct ct_state *ct,
 					    __u8 obs_point)
 {
 	const struct tycho_policy_endpoint *policy;
+	const struct tycho_policy_entry *entry;
 	const struct tycho_endpoint_info *ep;
 	struct tycho_ct_key4 ct_key;
 	struct event_meta meta;
-	__u32 endpoint_id, local, remote, enforced_flag, lookup_flag;
+	__u32 endpoint_id, local, remote, matched, enforced_flag, lookup_flag;
 	__be32 remote_addr;
 	bool egress = obs_point == TYCHO_OBS_FROM_ENDPOINT;
+	bool enforced;
 	__u8 direction;
 	int verdict;
 
@@ -143,20 +195,13 @@ static __noinline int policy_new_connection(struct __sk_buff *skb, const struct 
 	enforced_flag = egress ? TYCHO_POLICY_EP_EGRESS_ENFORCED : TYCHO_POLICY_EP_INGRESS_ENFORCED;
 	if (!(policy->flags & lookup_flag))
 		return 0;
+	enforced = policy->flags & enforced_flag;
 
 	__builtin_memcpy(&remote_addr, egress ? pkt->tuple.daddr.bytes : pkt->tuple.saddr.bytes, sizeof(remote_addr));
 	remote = ipcache_identity4(remote_addr);
 	direction = egress ? TYCHO_POLICY_EGRESS : TYCHO_POLICY_INGRESS;
-	verdict = policy_verdict(endpoint_id, direction, remote, policy->flags & enforced_flag, pkt);
-	if (verdict == 0) {
-		/* The opener's identity first, as the entry's fwd direction. */
-		ct->entry->src_identity = egress ? local : remote;
-		ct->entry->dst_identity = egress ? remote : local;
-		return 0;
-	}
-
-	ct_key4_from_packet(&ct_key, pkt, skb->ifindex);
-	bpf_map_delete_elem(&tycho_ct4, &ct_key);
+	entry = policy_find(endpoint_id, direction, remote, pkt, &matched);
+	verdict = policy_verdict(entry, enforced);
 	meta = (struct event_meta){
 		.ifindex = skb->ifindex,
 		.endpoint_id = endpoint_id,
@@ -164,6 +209,17 @@ static __noinline int policy_new_connection(struct __sk_buff *skb, const struct 
 		.dst_identity = egress ? remote : local,
 		.obs_point = obs_point,
 	};
+	if (verdict == 0) {
+		/* The opener's identity first, as the entry's fwd direction. */
+		ct->entry->src_identity = meta.src_identity;
+		ct->entry->dst_identity = meta.dst_identity;
+		if (enforced && entry)
+			policy_verdict_notify(pkt, &meta, egress, policy_match_type(endpoint_id, direction, matched, entry));
+		return 0;
+	}
+
+	ct_key4_from_packet(&ct_key, pkt, skb->ifindex);
+	bpf_map_delete_elem(&tycho_ct4, &ct_key);
 	return drop_packet(pkt, &meta, verdict);
 }
 

@@ -99,7 +99,7 @@ describe('agent', () => {
 
     datapath.emit([{
       tsNs: 1e9, type: 4, subType: 1, obsPoint: 101, verdict: 1, ifindex: 31, endpointId: id, isReply: false, tcpFlags: 0x02,
-      dropReason: 0, family: 4, proto: 6, saddr: '192.0.2.1', daddr: '10.244.0.5', sport: 40000, dport: 8080,
+      dropReason: 0, policyMatch: 0, family: 4, proto: 6, saddr: '192.0.2.1', daddr: '10.244.0.5', sport: 40000, dport: 8080,
       srcIdentity: 0, dstIdentity: 0, packetsFwd: 1, bytesFwd: 60, packetsRev: 0, bytesRev: 0, pktLen: 60, payload: undefined,
     }]);
     const [response] = await observeAll();
@@ -115,7 +115,7 @@ describe('agent', () => {
   it('serves a packet whose only news is L7 payload to L7 parsing, not as an L3/L4 flow', async () => {
     const dnsEvent = (subType: number, sport: number): FlowEvent => ({
       tsNs: 2e9, type: 4, subType, obsPoint: 5, verdict: 1, ifindex: 32, endpointId: 0, isReply: false, tcpFlags: 0,
-      dropReason: 0, family: 4, proto: 17, saddr: '10.244.0.5', daddr: '10.244.1.2', sport, dport: 53,
+      dropReason: 0, policyMatch: 0, family: 4, proto: 17, saddr: '10.244.0.5', daddr: '10.244.1.2', sport, dport: 53,
       srcIdentity: 0, dstIdentity: 0, packetsFwd: 2, bytesFwd: 140, packetsRev: 0, bytesRev: 0, pktLen: 70, payload: new Uint8Array([1, 2]),
     });
     datapath.emit([dnsEvent(4 /* PAYLOAD */, 40001), dnsEvent(1 /* NEW */, 40002)]);
@@ -139,7 +139,7 @@ describe('agent', () => {
   it('turns DNS and HTTP payload into L7 flows, and names later flows to answered addresses', async () => {
     const packet = (tsNs: number, obsPoint: number, from: [string, number], to: [string, number], proto: number, payload: Uint8Array, isReply: boolean): FlowEvent => ({
       tsNs, type: 4, subType: 4, obsPoint, verdict: 1, ifindex: 33, endpointId: 0, isReply, tcpFlags: proto === 6 ? 0x18 : 0,
-      dropReason: 0, family: 4, proto, saddr: from[0], daddr: to[0], sport: from[1], dport: to[1],
+      dropReason: 0, policyMatch: 0, family: 4, proto, saddr: from[0], daddr: to[0], sport: from[1], dport: to[1],
       srcIdentity: 0, dstIdentity: 0, packetsFwd: 1, bytesFwd: 100, packetsRev: 1, bytesRev: 100, pktLen: 100, payload,
     });
     const hex = (text: string) => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));

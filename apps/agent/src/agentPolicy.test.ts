@@ -85,7 +85,7 @@ async function registerClient(): Promise<number> {
 function synFrom(endpointId: number, dport: number, dropReason = 0): FlowEvent {
   return {
     tsNs: 1e9, type: dropReason ? 1 : 4, subType: 0, obsPoint: dropReason ? 0 : 5, verdict: dropReason ? 2 : 1, ifindex: 41, endpointId, isReply: false, tcpFlags: 0x02,
-    dropReason, family: 4, proto: 6, saddr: '10.244.0.7', daddr: '10.244.0.8', sport: 40000, dport,
+    dropReason, policyMatch: 0, family: 4, proto: 6, saddr: '10.244.0.7', daddr: '10.244.0.8', sport: 40000, dport,
     srcIdentity: 0, dstIdentity: 0, packetsFwd: 1, bytesFwd: 60, packetsRev: 0, bytesRev: 0, pktLen: 60, payload: undefined,
   };
 }

@@ -22,6 +22,7 @@ function flowEvent(overrides: Partial<FlowEvent> = {}): FlowEvent {
     isReply: false,
     tcpFlags: 0x02,
     dropReason: 0,
+    policyMatch: 0,
     family: 4,
     proto: 6,
     saddr: '10.244.0.5',
@@ -188,6 +189,37 @@ describe('flow enricher', () => {
     const { flow } = enricher().enrich(flowEvent({ type: 1, verdict: 2, dropReason: 133, subType: 133, obsPoint: 5 }));
     expect(flow.traffic_direction).toBe('EGRESS');
     expect(flow.trace_observation_point).toBeUndefined();
+  });
+
+  it('turns a policy-verdict event into a verdict flow: direction from its sub-type, match type, no trace point or counters', () => {
+    const clientLabels = ['k8s:io.kubernetes.pod.namespace=default', 'k8s:name=pod-to-a'];
+    const clientIdentity = identities.identityFor(clientLabels);
+    localEndpoints.set('10.244.0.5', { id: 3, identity: clientIdentity, labels: clientLabels, namespace: 'default', podName: 'pod-to-a-5f7c9-abcde' });
+    const named: string[] = [];
+    const e = enricher({ namePolicies: (flow) => void named.push(flow.uuid) });
+    const { flow } = e.enrich(flowEvent({ type: 5, subType: 2, policyMatch: 2, srcIdentity: clientIdentity, dstIdentity: 4242, packetsFwd: 0, bytesFwd: 0 }));
+    expect(flow).toMatchObject({
+      verdict: 'FORWARDED',
+      Type: 'L3_L4',
+      event_type: { type: 5, sub_type: 2 },
+      traffic_direction: 'EGRESS',
+      policy_match_type: 2,
+      is_reply: false,
+      source: { ID: 3, identity: clientIdentity, pod_name: 'pod-to-a-5f7c9-abcde' },
+      destination: { identity: 4242, pod_name: 'echo-a-6d9c8-fghij' },
+      l4: { TCP: { destination_port: 8080, flags: { SYN: true } } },
+      Summary: 'TCP Flags: SYN',
+    });
+    expect(flow.trace_observation_point).toBeUndefined();
+    expect(flow.traffic).toBeUndefined();
+    expect(flow.drop_reason_desc).toBeUndefined();
+    expect(named).toHaveLength(1);
+
+    const ingress = e.enrich(flowEvent({ type: 5, subType: 1, policyMatch: 0, obsPoint: 101 })).flow;
+    expect(ingress.traffic_direction).toBe('INGRESS');
+    expect(ingress.event_type).toEqual({ type: 5, sub_type: 1 });
+    // Zero values are left out, as protobuf JSON does: match type none.
+    expect('policy_match_type' in ingress).toBe(false);
   });
 
   it('decodes UDP and ICMP', () => {

@@ -53,7 +53,9 @@ export interface FlowEnricherOptions {
 /**
  * Turns the datapath's raw `FlowEvent`s into Hubble `Flow`s: wall-clock time,
  * endpoints from the IP cache, verdict and drop reason, L4 with TCP flags,
- * observation point, direction and summary.
+ * observation point, direction and summary. Policy-verdict events (type 5)
+ * become flows with `policy_match_type` and the direction as sub-type, and no
+ * observation point or traffic counters.
  */
 export function createFlowEnricher(options: FlowEnricherOptions) {
   const newUuid = options.newUuid ?? randomUUID;
@@ -77,10 +79,13 @@ export function createFlowEnricher(options: FlowEnricherOptions) {
   function enrich(event: FlowEvent): EnrichedFlow {
     const observationPoint = traceObservationPointFromCode(event.obsPoint);
     const dropped = event.type === MonitorEventType.DROP;
+    const verdictEvent = event.type === MonitorEventType.POLICY_VERDICT;
     const l4 = layer4(event);
-    const direction = trafficDirection(observationPoint, event.isReply);
-    const subType = dropped ? event.dropReason : traceSubTypeFromObservationPoint(event.obsPoint);
+    const direction = verdictEvent ? verdictDirection(event.subType) : trafficDirection(observationPoint, event.isReply);
+    const subType = dropped || verdictEvent ? event.subType : traceSubTypeFromObservationPoint(event.obsPoint);
     const interfaceName = options.interfaceName(event.ifindex);
+    // Drops and policy verdicts are no traces: Hubble gives them a direction but no observation point.
+    const traced = !dropped && !verdictEvent && observationPoint !== 'UNKNOWN_POINT';
 
     const flow: Flow = {
       time: timestampFromEpochNs(wallClockNs(event.tsNs)),
@@ -96,12 +101,15 @@ export function createFlowEnricher(options: FlowEnricherOptions) {
       event_type: subType ? { type: event.type, sub_type: subType } : { type: event.type },
       ...serviceFields(event, l4),
       ...(direction ? { traffic_direction: direction } : {}),
-      // A drop is no trace: Hubble gives it a direction but no observation point.
-      ...(observationPoint !== 'UNKNOWN_POINT' && !dropped ? { trace_observation_point: observationPoint } : {}),
+      ...(verdictEvent && event.policyMatch ? { policy_match_type: event.policyMatch } : {}),
+      ...(traced ? { trace_observation_point: observationPoint } : {}),
       ...(dropped ? { drop_reason_desc: dropReasonName(event.dropReason) } : {}),
       is_reply: event.isReply,
       interface: interfaceName ? { index: event.ifindex, name: interfaceName } : { index: event.ifindex },
-      traffic: { packets_fwd: event.packetsFwd, bytes_fwd: event.bytesFwd, packets_rev: event.packetsRev, bytes_rev: event.bytesRev },
+      // A verdict is a decision, not traffic: the connection's trace events carry its counters.
+      ...(verdictEvent
+        ? {}
+        : { traffic: { packets_fwd: event.packetsFwd, bytes_fwd: event.bytesFwd, packets_rev: event.packetsRev, bytes_rev: event.bytesRev } }),
     };
     // Hubble prints the policy fields before Summary (field number order).
     options.namePolicies?.(flow);
@@ -134,6 +142,13 @@ export type FlowEnricher = ReturnType<typeof createFlowEnricher>;
 function trafficDirection(point: TraceObservationPoint, isReply: boolean): TrafficDirection | undefined {
   if (point === 'FROM_ENDPOINT') return isReply ? 'INGRESS' : 'EGRESS';
   if (point === 'TO_ENDPOINT') return isReply ? 'EGRESS' : 'INGRESS';
+  return undefined;
+}
+
+/** A policy-verdict event's sub-type is the direction it judged (Cilium's verdict `dir`: 1 ingress, 2 egress). */
+function verdictDirection(subType: number): TrafficDirection | undefined {
+  if (subType === 1) return 'INGRESS';
+  if (subType === 2) return 'EGRESS';
   return undefined;
 }
 

@@ -114,6 +114,13 @@ describe('namePoliciesOnFlow', () => {
     expect(named.egress_allowed_by).toBeUndefined();
   });
 
+  it('names only the judged side of a policy verdict (no observation point, direction from its sub-type)', () => {
+    const verdict = { event_type: { type: 5, sub_type: 2 }, trace_observation_point: undefined, traffic_direction: 'EGRESS', policy_match_type: 2 } as const;
+    const named = namePoliciesOnFlow(flow(verdict), context);
+    expect(named.egress_allowed_by).toEqual([allowedCnp]);
+    expect(named.ingress_allowed_by).toBeUndefined();
+  });
+
   it('uses the CIDR identity of a world address', () => {
     const toWorld = flow({ IP: { source: '10.244.0.7', destination: '198.51.100.14', ipVersion: 'IPv4' }, destination: { identity: 2 } }, 443);
     expect(namePoliciesOnFlow(toWorld, context).egress_allowed_by?.map((policy) => policy.name)).toEqual(['pod-to-a-allowed-cnp']);

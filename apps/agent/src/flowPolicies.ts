@@ -18,8 +18,8 @@ export interface FlowPolicyContext {
  * `egress_allowed_by`, `ingress_allowed_by`, `egress_denied_by`,
  * `ingress_denied_by`), with `decide` over the agent's resolved policy:
  * at FROM_ENDPOINT the source endpoint's egress, at TO_ENDPOINT the
- * destination endpoint's ingress; a drop (no observation point) by its
- * traffic direction, and without one every local side. Replies (let through by conntrack),
+ * destination endpoint's ingress; a drop or policy verdict (no observation
+ * point) by its traffic direction, and without one every local side. Replies (let through by conntrack),
  * drops for other reasons than policy, and directions no policy enforces are
  * left unnamed. Sets the fields on `flow` and returns it.
  */
@@ -28,7 +28,7 @@ export function namePoliciesOnFlow(flow: Flow, context: FlowPolicyContext): Flow
   if (flow.verdict === 'DROPPED' && !POLICY_DROP_REASONS.has(flow.drop_reason ?? 0)) return flow;
   const l4 = layer4Key(flow);
   if (!l4) return flow;
-  // Without an observation point (drops) the traffic direction says which side judged it, when known.
+  // Without an observation point (drops, policy verdicts) the traffic direction says which side judged it, when known.
   const point = flow.trace_observation_point ?? (flow.traffic_direction === 'EGRESS' ? 'FROM_ENDPOINT' : flow.traffic_direction === 'INGRESS' ? 'TO_ENDPOINT' : undefined);
   if (point !== 'TO_ENDPOINT') nameDirection(flow, 'egress', l4, context);
   if (point !== 'FROM_ENDPOINT') nameDirection(flow, 'ingress', l4, context);

@@ -59,6 +59,23 @@ describe('metrics server', () => {
     expect(text).toContain('hubble_lost_events_total{source="perf_event_ring_buffer"} 2\n');
   });
 
+  it('counts a policy verdict in hubble_policy_verdicts_total and as a PolicyVerdict flow, and its SYN once', async () => {
+    const metrics = createFlowMetrics('flow,tcp,port-distribution,policy');
+    const verdict: Flow = {
+      ...syn, uuid: 'u2', event_type: { type: MonitorEventType.POLICY_VERDICT, sub_type: 2 }, traffic_direction: 'EGRESS', policy_match_type: 2,
+    };
+    metrics.processFlow(verdict);
+    metrics.processFlow(syn);
+    const server = await startMetricsServer(metrics, { host: '127.0.0.1', port: 0 });
+    close = server.close;
+
+    const text = await (await fetch(`http://127.0.0.1:${server.address.port}/metrics`)).text();
+    expect(text).toContain('hubble_policy_verdicts_total{direction="egress",match="l3-l4",action="forwarded"} 1\n');
+    expect(text).toContain('hubble_flows_processed_total{protocol="TCP",type="PolicyVerdict",subtype="",verdict="FORWARDED"} 1\n');
+    expect(text).toContain('hubble_tcp_flags_total{flag="SYN",family="IPv4"} 1\n');
+    expect(text).toContain('hubble_port_distribution_total{protocol="TCP",port="8080"} 1\n');
+  });
+
   it('answers 404 elsewhere', async () => {
     const server = await startMetricsServer(createFlowMetrics('flow'), { host: '127.0.0.1', port: 0 });
     close = server.close;

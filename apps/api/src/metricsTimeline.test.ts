@@ -151,3 +151,14 @@ describe('MetricsTimeline', () => {
     expect(metrics.summary('1m', 'all').flows.total).toBe(2);
   });
 });
+
+describe('MetricsTimeline and policy verdicts', () => {
+  it('does not count a policy-verdict flow: flows, verdicts and ports count its connection once', () => {
+    const metrics = timeline();
+    const verdict: Partial<Flow> = { event_type: { type: 5, sub_type: 2 }, traffic_direction: 'EGRESS', policy_match_type: 2 };
+    addAll(metrics, flowAgo(3), flowAgo(3, verdict));
+    const summary = metrics.summary('1m');
+    expect(summary.flows.total).toBe(1);
+    expect(summary.flows.by_verdict).toEqual({ FORWARDED: 1 });
+  });
+});

@@ -1,4 +1,4 @@
-import { dropReasonName, type Flow } from '@tycho/flow';
+import { dropReasonName, isPolicyVerdict, type Flow } from '@tycho/flow';
 import { LatencyHistogram } from './latencyHistogram.ts';
 
 /** The time windows `GET /api/v1/metrics` offers, and their length in seconds. */
@@ -86,7 +86,8 @@ const TOP_PORTS = 10;
  * Flows count in the bucket of their own time (not their arrival), so the
  * backlog replayed when an agent connects fills the past. A flow counts for
  * `all` and for the namespaces of its source and destination. The counts
- * follow Hubble's metrics: every flow for flows/s, DROPPED flows for drops,
+ * follow Hubble's metrics: every flow but policy verdicts (they repeat a
+ * trace flow's first packet) for flows/s, DROPPED flows for drops,
  * forwarded non-reply TCP/UDP flows for ports, L7 DNS requests for queries
  * and responses for rcodes, L7 HTTP responses for status and latency.
  */
@@ -110,6 +111,8 @@ export class MetricsTimeline {
 
   /** Counts one flow at its time (epoch ms); flows older than the retention or ahead of the clock are left out. */
   add(flow: Flow, timeMs: number): void {
+    // A policy verdict repeats its connection's first packet, which the trace flow counts.
+    if (isPolicyVerdict(flow)) return;
     const index = Math.floor(timeMs / this.bucketMs);
     const current = Math.floor(this.now() / this.bucketMs);
     if (!Number.isFinite(index) || index > current + 1 || index <= current - this.buckets.length + 1) return;

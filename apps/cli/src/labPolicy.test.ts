@@ -13,7 +13,11 @@ import { tycho } from './labTestSupport.ts';
 const workloadOf = (endpoint: Flow['source']) => endpoint?.workloads?.[0]?.name;
 
 async function droppedFlows(extra: string[] = []): Promise<Flow[]> {
-  const out = await tycho(['observe', '--verdict', 'DROPPED', '-o', 'json', ...extra], 60_000);
+  return observedFlows(['--verdict', 'DROPPED', ...extra]);
+}
+
+async function observedFlows(filters: string[]): Promise<Flow[]> {
+  const out = await tycho(['observe', ...filters, '-o', 'json'], 60_000);
   return out
     .split('\n')
     .filter((line) => line.trim() !== '')
@@ -60,6 +64,29 @@ describe('tycho lab with network policy', () => {
     expect(drop.source?.identity).toBeGreaterThanOrEqual(256);
     expect(drop.destination?.identity).toBeGreaterThanOrEqual(256);
     expect(drop.destination?.identity).not.toBe(drop.source?.identity);
+  }, 120_000);
+
+  it('tycho observe --type policy-verdict shows the pod-to-a-allowed-cnp → echo-a verdict naming the policy', async () => {
+    const deadline = Date.now() + 60_000;
+    let verdict: Flow | undefined;
+    while (!verdict) {
+      const flows = await observedFlows(['--type', 'policy-verdict', '--last', '1000']);
+      expect(flows.every((flow) => flow.event_type.type === 5)).toBe(true);
+      verdict = flows.find((flow) => workloadOf(flow.source) === 'pod-to-a-allowed-cnp' && workloadOf(flow.destination) === 'echo-a');
+      if (!verdict && Date.now() > deadline) throw new Error('no pod-to-a-allowed-cnp → echo-a policy verdict');
+      if (!verdict) await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+    expect(verdict).toMatchObject({
+      verdict: 'FORWARDED',
+      Type: 'L3_L4',
+      event_type: { type: 5, sub_type: 2 },
+      traffic_direction: 'EGRESS',
+      policy_match_type: 2,
+      is_reply: false,
+      l4: { TCP: { destination_port: 8080 } },
+      egress_allowed_by: [{ name: 'pod-to-a-allowed-cnp', namespace: 'default', kind: 'CiliumNetworkPolicy' }],
+    });
+    expect(verdict.trace_observation_point).toBeUndefined();
   }, 120_000);
 
   it('the FQDN policy lets www.google.com through and drops another external name', async () => {

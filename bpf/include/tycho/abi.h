@@ -46,6 +46,23 @@ enum tycho_obs_point {
 	TYCHO_OBS_TO_NETWORK = 11,
 };
 
+/* Policy-verdict events: the direction judged (event sub-type), numbered as
+ * Cilium's policy verdict `dir`. */
+enum tycho_verdict_direction {
+	TYCHO_VERDICT_DIR_INGRESS = 1,
+	TYCHO_VERDICT_DIR_EGRESS = 2,
+};
+
+/* Which kind of policy key allowed a connection, numbered as Cilium's
+ * policy_match_type (Hubble's policy_match_type). */
+enum tycho_policy_match {
+	TYCHO_POLICY_MATCH_NONE = 0,
+	TYCHO_POLICY_MATCH_L3_ONLY = 1,    /* the remote identity, any port */
+	TYCHO_POLICY_MATCH_L3_L4 = 2,      /* the remote identity and protocol/port */
+	TYCHO_POLICY_MATCH_L4_ONLY = 3,    /* any identity, one protocol/port */
+	TYCHO_POLICY_MATCH_ALL = 4,        /* any identity, any port */
+};
+
 /* Verdicts, numbered as Hubble's Verdict enum. */
 enum tycho_verdict {
 	TYCHO_VERDICT_FORWARDED = 1,
@@ -181,7 +198,7 @@ enum tycho_counter {
 struct tycho_flow_event {
 	__u64 ts_ns;             /* bpf_ktime_get_boot_ns() */
 	__u8 type;               /* enum tycho_event_type */
-	__u8 sub_type;           /* enum tycho_trace_reason or drop reason code */
+	__u8 sub_type;           /* enum tycho_trace_reason, drop reason code, or enum tycho_verdict_direction */
 	__u8 obs_point;          /* enum tycho_obs_point */
 	__u8 verdict;            /* enum tycho_verdict */
 	__u32 ifindex;
@@ -189,7 +206,7 @@ struct tycho_flow_event {
 	__u8 is_reply;
 	__u8 tcp_flags;          /* flags of the packet that raised the event */
 	__u8 drop_reason;        /* 0 unless dropped */
-	__u8 pad0;
+	__u8 policy_match;       /* enum tycho_policy_match; policy-verdict events only */
 	struct tycho_tuple tuple;    /* as the packet carried it */
 	__u32 src_identity;
 	__u32 dst_identity;

@@ -135,7 +135,7 @@ describe('codecs round-trip', () => {
 function sampleEvent(overrides: Partial<FlowEvent> = {}): FlowEvent {
   return {
     tsNs: 123_456_789_012, type: EventType.TRACE, subType: TraceReason.NEW, obsPoint: ObsPoint.FROM_ENDPOINT,
-    verdict: Verdict.FORWARDED, ifindex: 7, endpointId: 42, isReply: false, tcpFlags: 0x02, dropReason: 0,
+    verdict: Verdict.FORWARDED, ifindex: 7, endpointId: 42, isReply: false, tcpFlags: 0x02, dropReason: 0, policyMatch: 0,
     family: 4, proto: IpProto.TCP, saddr: '10.244.0.7', daddr: '10.244.1.9', sport: 51234, dport: 8080,
     srcIdentity: 256, dstIdentity: 257, packetsFwd: 1, bytesFwd: 74, packetsRev: 0, bytesRev: 0, pktLen: 74,
     payload: undefined, ...overrides,

@@ -57,7 +57,7 @@ export const layouts = {
   }),
   flowEvent: defineLayout('tycho_flow_event', 112, {
     ts_ns: [0, 8], type: [8, 1], sub_type: [9, 1], obs_point: [10, 1], verdict: [11, 1], ifindex: [12, 4],
-    endpoint_id: [16, 4], is_reply: [20, 1], tcp_flags: [21, 1], drop_reason: [22, 1], pad0: [23, 1],
+    endpoint_id: [16, 4], is_reply: [20, 1], tcp_flags: [21, 1], drop_reason: [22, 1], policy_match: [23, 1],
     tuple: [24, 40], src_identity: [64, 4], dst_identity: [68, 4], packets_fwd: [72, 8], bytes_fwd: [80, 8],
     packets_rev: [88, 8], bytes_rev: [96, 8], pkt_len: [104, 4], payload_len: [108, 2], pad1: [110, 2],
   }),
@@ -357,6 +357,8 @@ export interface FlowEvent {
   isReply: boolean;
   tcpFlags: number;
   dropReason: number;
+  /** Policy-verdict events: the kind of policy key that matched (PolicyMatchType); 0 otherwise. */
+  policyMatch: number;
   family: 4 | 6;
   proto: number;
   saddr: string;
@@ -408,6 +410,7 @@ export function decodeFlowEvent(bytes: Uint8Array, view: DataView, offset: numbe
     isReply: view.getUint8(offset + E.is_reply) !== 0,
     tcpFlags: view.getUint8(offset + E.tcp_flags),
     dropReason: view.getUint8(offset + E.drop_reason),
+    policyMatch: view.getUint8(offset + E.policy_match),
     family,
     proto: view.getUint8(offset + E_TUPLE + T.proto),
     saddr: family === 6 ? ipv6ToString(bytes, offset + E_TUPLE + T.saddr) : ipv4ToString(bytes, offset + E_TUPLE + T.saddr),
@@ -452,6 +455,7 @@ export function encodeFlowEvent(event: FlowEvent): Buffer {
   view.setUint8(E.is_reply, event.isReply ? 1 : 0);
   view.setUint8(E.tcp_flags, event.tcpFlags);
   view.setUint8(E.drop_reason, event.dropReason);
+  view.setUint8(E.policy_match, event.policyMatch);
   tupleCodec.encode(event, view, E.tuple);
   view.setUint32(E.src_identity, event.srcIdentity, true);
   view.setUint32(E.dst_identity, event.dstIdentity, true);

@@ -14,6 +14,21 @@ export const TraceReason = {
   PAYLOAD: 4,
 } as const;
 
+/** Sub-type of policy-verdict events: the direction judged (Cilium's policy verdict `dir`). */
+export const VerdictDirection = {
+  INGRESS: 1,
+  EGRESS: 2,
+} as const;
+
+/** The kind of policy key that allowed a connection, numbered as Cilium's policy_match_type. */
+export const PolicyMatchType = {
+  NONE: 0,
+  L3_ONLY: 1,
+  L3_L4: 2,
+  L4_ONLY: 3,
+  ALL: 4,
+} as const;
+
 export const ObsPoint = {
   UNKNOWN: 0,
   TO_PROXY: 1,

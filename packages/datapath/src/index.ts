@@ -49,7 +49,7 @@ export type {
   DatapathConfig,
   FlowEvent,
 } from './codecs.ts';
-export { EventType, TraceReason, ObsPoint, Verdict, TcpFlag, Counter, DropReason, IpProto, PAYLOAD_MAX, L7_PORTS_MAX } from './constants.ts';
+export { EventType, TraceReason, VerdictDirection, PolicyMatchType, ObsPoint, Verdict, TcpFlag, Counter, DropReason, IpProto, PAYLOAD_MAX, L7_PORTS_MAX } from './constants.ts';
 export * from './serviceLb.ts';
 export * from './nodePortDatapath.ts';
 export * from './networkPolicy.ts';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { BpfObject } from './bpfObject.ts';
 import { ctEntryCodec, ctKey4Codec, endpointInfoCodec, u32Codec, type FlowEvent } from './codecs.ts';
-import { DropReason, EventType, IpProto, ObsPoint, TcpFlag, TraceReason, Verdict } from './constants.ts';
+import { DropReason, EventType, IpProto, ObsPoint, PolicyMatchType, TcpFlag, TraceReason, Verdict, VerdictDirection } from './constants.ts';
 import { DEFAULT_CONFIG, DEFAULT_OBJECT_PATH, NodeDatapath } from './nodeDatapath.ts';
 import { buildPacket, type PacketSpec } from './packetBuilder.ts';
 import { PolicyMaps } from './policyMaps.ts';
@@ -113,12 +113,12 @@ function conntrackSize(): number {
 }
 
 describe('egress policy at from_container', () => {
-  it('an allowed SYN passes with a NEW trace event carrying both identities', () => {
+  it('an allowed SYN passes with a policy verdict, then a NEW trace event carrying both identities', () => {
     install({ ingress: notEnforced, egress: direction(true, [allowEntry(PEER_IDENTITY, IpProto.TCP, 8080)]) });
     const { retval, events } = run('from_container', syn(PEER, 8080));
     expect(retval).toBe(TC_ACT_OK);
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({
+    expect(events.map((event) => event.type)).toEqual([EventType.POLICY_VERDICT, EventType.TRACE]);
+    expect(events[1]).toMatchObject({
       type: EventType.TRACE, subType: TraceReason.NEW, verdict: Verdict.FORWARDED,
       srcIdentity: ENDPOINT.identity, dstIdentity: PEER_IDENTITY,
     });
@@ -259,5 +259,73 @@ describe('the datapath agrees with decide', () => {
         }
       }
     }
+  });
+});
+
+describe('policy-verdict events', () => {
+  const verdicts = (events: FlowEvent[]) => events.filter((event) => event.type === EventType.POLICY_VERDICT);
+
+  it('an allowed new connection raises exactly one, with direction, match type, identities and port', () => {
+    install({ ingress: notEnforced, egress: direction(true, [allowEntry(PEER_IDENTITY, IpProto.TCP, 8080)]) });
+    const { events } = run('from_container', syn(PEER, 8080));
+    expect(verdicts(events)).toHaveLength(1);
+    expect(verdicts(events)[0]).toMatchObject({
+      subType: VerdictDirection.EGRESS, policyMatch: PolicyMatchType.L3_L4, verdict: Verdict.FORWARDED,
+      obsPoint: ObsPoint.FROM_ENDPOINT, endpointId: ENDPOINT.endpointId, isReply: false, dropReason: 0,
+      srcIdentity: ENDPOINT.identity, dstIdentity: PEER_IDENTITY, saddr: POD, daddr: PEER, dport: 8080, proto: IpProto.TCP,
+      packetsFwd: 0, bytesFwd: 0,
+    });
+  });
+
+  it('ingress: the verdict says INGRESS with the source as the remote identity', () => {
+    install({ ingress: direction(true, [allowEntry(PEER_IDENTITY, IpProto.TCP, 8080)]), egress: notEnforced });
+    const { events } = run('to_container', synIn(PEER, 8080));
+    expect(verdicts(events)).toHaveLength(1);
+    expect(verdicts(events)[0]).toMatchObject({
+      subType: VerdictDirection.INGRESS, policyMatch: PolicyMatchType.L3_L4, obsPoint: ObsPoint.TO_ENDPOINT,
+      srcIdentity: PEER_IDENTITY, dstIdentity: ENDPOINT.identity,
+    });
+  });
+
+  it.each([
+    ['the identity on any port', allowEntry(PEER_IDENTITY, 0, 0), PolicyMatchType.L3_ONLY],
+    ['the identity on one protocol, any port', allowEntry(PEER_IDENTITY, IpProto.TCP, 0), PolicyMatchType.L3_L4],
+    ['the identity on a port range', allowEntry(PEER_IDENTITY, IpProto.TCP, 8000, 8099), PolicyMatchType.L3_L4],
+    ['any identity on one port', allowEntry(0, IpProto.TCP, 8080), PolicyMatchType.L4_ONLY],
+    ['any identity on any port', allowEntry(0, 0, 0), PolicyMatchType.ALL],
+  ] as const)('a key for %s matches as policy match type %i', (_name, entry, match) => {
+    install({ ingress: notEnforced, egress: direction(true, [entry]) });
+    const { retval, events } = run('from_container', syn(PEER, 8080));
+    expect(retval).toBe(TC_ACT_OK);
+    expect(verdicts(events).map((event) => event.policyMatch)).toEqual([match]);
+  });
+
+  it('the reply and the established packets of an allowed connection raise none', () => {
+    install({ ingress: direction(true), egress: direction(true, [allowEntry(PEER_IDENTITY, IpProto.TCP, 8080)]) });
+    expect(verdicts(run('from_container', syn(PEER, 8080)).events)).toHaveLength(1);
+    const later = [
+      run('to_container', { saddr: PEER, daddr: POD, proto: IpProto.TCP, sport: 8080, dport: 40000, tcpFlags: TcpFlag.SYN | TcpFlag.ACK }),
+      run('from_container', { ...syn(PEER, 8080), tcpFlags: TcpFlag.ACK }),
+      run('from_container', { ...syn(PEER, 8080), tcpFlags: TcpFlag.ACK | TcpFlag.PSH, payload: new Uint8Array(64) }),
+      run('to_container', { saddr: PEER, daddr: POD, proto: IpProto.TCP, sport: 8080, dport: 40000, tcpFlags: TcpFlag.ACK }),
+    ];
+    for (const { retval } of later) expect(retval).toBe(TC_ACT_OK);
+    expect(later.flatMap(({ events }) => verdicts(events))).toEqual([]);
+  });
+
+  it('a denied connection raises its drop event and no verdict', () => {
+    install({ ingress: notEnforced, egress: direction(true, [allowEntry(PEER_IDENTITY, IpProto.TCP, 8080)]) });
+    const { events } = run('from_container', syn(OTHER, 8080));
+    expect(events.map((event) => event.type)).toEqual([EventType.DROP]);
+  });
+
+  it('none for an endpoint without policy state, a direction without enforcement, or one with only deny rules', () => {
+    expect(verdicts(run('from_container', syn(PEER, 8080)).events)).toEqual([]);
+    install({ ingress: notEnforced, egress: direction(true) });
+    expect(verdicts(run('to_container', synIn(PEER, 8080)).events)).toEqual([]);
+    install({ ingress: notEnforced, egress: direction(false, [denyEntry(PEER_IDENTITY, IpProto.TCP, 22)]) });
+    const allowed = run('from_container', { ...syn(PEER, 8080), sport: 40002 });
+    expect(allowed.retval).toBe(TC_ACT_OK);
+    expect(verdicts(allowed.events)).toEqual([]);
   });
 });

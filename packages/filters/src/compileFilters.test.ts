@@ -181,6 +181,14 @@ describe('compileFilters: fields', () => {
     expect(matches({ event_type: [{ type: 1 }] })).toBe(false);
   });
 
+  it('event_type 5 (--type policy-verdict) selects policy verdicts, by direction as sub-type', () => {
+    const verdict = flow({ event_type: { type: 5, sub_type: 2 }, traffic_direction: 'EGRESS', policy_match_type: 2 });
+    expect(matches({ event_type: [{ type: 5 }] }, verdict)).toBe(true);
+    expect(matches({ event_type: [{ type: 5, sub_type: 2 }] }, verdict)).toBe(true);
+    expect(matches({ event_type: [{ type: 5, sub_type: 1 }] }, verdict)).toBe(false);
+    expect(matches({ event_type: [{ type: 5 }] })).toBe(false);
+  });
+
   it('http_status_code: exact and prefix forms, only on HTTP flows', () => {
     expect(matches({ http_status_code: ['404'] }, http)).toBe(true);
     expect(matches({ http_status_code: ['4+'] }, http)).toBe(true);

@@ -35,6 +35,14 @@ describe('formatCompact', () => {
     );
   });
 
+  it('prints a policy verdict with its match type, direction and outcome as TYPE', () => {
+    const verdict = tcpFlow({ event_type: { type: 5, sub_type: 1 }, trace_observation_point: undefined, policy_match_type: 2 });
+    expect(line(verdict)).toBe(
+      'Jan  1 00:20:34.567: default/pod-to-a-5f7c:51234 (ID:12345) -> default/echo-a-6d9c:8080 (ID:23456) policy-verdict:L3-L4 INGRESS ALLOWED FORWARDED (TCP Flags: SYN)',
+    );
+    expect(line({ ...verdict, policy_match_type: undefined, traffic_direction: 'EGRESS' })).toContain(' policy-verdict:none EGRESS ALLOWED FORWARDED ');
+  });
+
   it('inserts the node name when asked', () => {
     expect(line(tcpFlow(), true)).toMatch(/^Jan {2}1 00:20:34\.567 \[node-1\]: default\/pod-to-a/);
   });

@@ -1,4 +1,4 @@
-import { dropReasonDescription, MonitorEventType, TRACE_SUB_TYPE_NAMES, type Endpoint, type Flow } from './flow.ts';
+import { dropReasonDescription, MonitorEventType, policyMatchTypeName, TRACE_SUB_TYPE_NAMES, type Endpoint, type Flow } from './flow.ts';
 import type { GetFlowsResponse } from './observerApi.ts';
 import { reservedIdentityName, MIN_WORKLOAD_IDENTITY } from './reservedIdentity.ts';
 
@@ -37,7 +37,8 @@ export function formatCompact(response: GetFlowsResponse, options: CompactPrintO
 /**
  * TYPE column: the trace point (`to-endpoint`), for drops the reason
  * (`Policy denied`), for L7 the protocol and message kind (`dns-request`,
- * `http-response`).
+ * `http-response`), for policy verdicts match, direction and outcome
+ * (`policy-verdict:L3-L4 EGRESS ALLOWED`).
  */
 export function flowTypeLabel(flow: Flow): string {
   const subType = flow.event_type.sub_type ?? 0;
@@ -48,9 +49,17 @@ export function flowTypeLabel(flow: Flow): string {
       return dropReasonDescription(subType);
     case MonitorEventType.L7:
       return l7TypeLabel(flow);
+    case MonitorEventType.POLICY_VERDICT:
+      return policyVerdictLabel(flow);
     default:
       return 'UNKNOWN';
   }
+}
+
+function policyVerdictLabel(flow: Flow): string {
+  const direction = flow.traffic_direction ?? 'TRAFFIC_DIRECTION_UNKNOWN';
+  const outcome = flow.verdict === 'DROPPED' ? 'DENIED' : flow.verdict === 'AUDIT' ? 'AUDITED' : 'ALLOWED';
+  return `policy-verdict:${policyMatchTypeName(flow.policy_match_type ?? 0)} ${direction} ${outcome}`;
 }
 
 function l7TypeLabel(flow: Flow): string {

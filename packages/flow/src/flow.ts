@@ -80,6 +80,28 @@ export function traceSubTypeFromObservationPoint(code: number): number {
   return code === 101 ? 0 : code;
 }
 
+/**
+ * A policy-verdict flow records a policy decision on a connection's first
+ * packet, which the connection's trace flow also reports: aggregates of
+ * traffic (service map, metrics of packets and ports) skip it.
+ */
+export function isPolicyVerdict(flow: Flow): boolean {
+  return flow.event_type.type === MonitorEventType.POLICY_VERDICT;
+}
+
+/** `policy_match_type` values (Cilium's PolicyMatchType) as Cilium names them. */
+export const POLICY_MATCH_TYPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'none',
+  1: 'L3-Only',
+  2: 'L3-L4',
+  3: 'L4-Only',
+  4: 'all',
+};
+
+export function policyMatchTypeName(code: number): string {
+  return POLICY_MATCH_TYPE_NAMES[code] ?? `unknown-${code}`;
+}
+
 /** Drop reasons: code → Hubble's enum name and Cilium's human description. */
 export const DROP_REASONS: Readonly<Record<number, { name: string; description: string }>> = {
   132: { name: 'INVALID_SOURCE_IP', description: 'Invalid source ip' },

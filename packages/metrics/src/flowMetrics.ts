@@ -8,6 +8,7 @@ import { createIcmpHandler } from './icmpHandler.ts';
 import { CounterFamily, type MetricFamily } from './metricFamily.ts';
 import { METRIC_PREFIX, type MetricHandler } from './metricHandler.ts';
 import { parseMetricOptions } from './metricOptions.ts';
+import { createPolicyHandler } from './policyHandler.ts';
 import { createPortDistributionHandler } from './portDistributionHandler.ts';
 import { createTcpHandler } from './tcpHandler.ts';
 
@@ -20,6 +21,7 @@ export const METRIC_PLUGINS: Readonly<Record<string, (options: ReadonlyMap<strin
   'port-distribution': createPortDistributionHandler,
   icmp: createIcmpHandler,
   http: createHttpHandler,
+  policy: createPolicyHandler,
 };
 
 /**

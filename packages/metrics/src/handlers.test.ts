@@ -7,6 +7,7 @@ import { createHttpHandler } from './httpHandler.ts';
 import { createIcmpHandler } from './icmpHandler.ts';
 import { CounterFamily, HistogramFamily, type MetricFamily } from './metricFamily.ts';
 import type { MetricHandler } from './metricHandler.ts';
+import { createPolicyHandler } from './policyHandler.ts';
 import { createPortDistributionHandler } from './portDistributionHandler.ts';
 import { createTcpHandler } from './tcpHandler.ts';
 import { testFlow, testL7Flow } from './flows.fixture.ts';
@@ -160,5 +161,48 @@ describe('http handler', () => {
     expect(series?.sum).toBeCloseTo(0.03);
     // 0.03 s falls in the 0.05 bucket (index 3 of the default buckets).
     expect(series?.bucketCounts.indexOf(1)).toBe(3);
+  });
+});
+
+describe('policy verdict flows', () => {
+  /** A policy verdict for the same SYN as testFlow's trace, as the agent makes it. */
+  const verdictFlow = (overrides: Partial<Parameters<typeof testFlow>[0]> = {}) =>
+    testFlow({ event_type: { type: MonitorEventType.POLICY_VERDICT, sub_type: 2 }, trace_observation_point: undefined, policy_match_type: 2, ...overrides });
+
+  it('policy handler counts them by direction, match and action, lower-cased', () => {
+    const handler = createPolicyHandler(opts());
+    handler.processFlow(verdictFlow());
+    handler.processFlow(verdictFlow());
+    handler.processFlow(verdictFlow({ traffic_direction: 'INGRESS', event_type: { type: MonitorEventType.POLICY_VERDICT, sub_type: 1 }, policy_match_type: 4 }));
+    handler.processFlow(testFlow());
+    expect(seriesOf(handler, 'hubble_policy_verdicts_total')).toEqual([
+      { direction: 'egress', match: 'l3-l4', action: 'forwarded', value: 2 },
+      { direction: 'ingress', match: 'all', action: 'forwarded', value: 1 },
+    ]);
+  });
+
+  it('the flow handler counts them as type PolicyVerdict', () => {
+    const handler = createFlowHandler(opts());
+    handler.processFlow(verdictFlow());
+    expect(seriesOf(handler, 'hubble_flows_processed_total')).toEqual([
+      { protocol: 'TCP', type: 'PolicyVerdict', subtype: '', verdict: 'FORWARDED', value: 1 },
+    ]);
+  });
+
+  it('tcp, port-distribution and icmp count the trace of a connection, not its verdict again', () => {
+    const handlers = [createTcpHandler(opts()), createPortDistributionHandler(opts()), createIcmpHandler(opts())];
+    const icmp = { ICMPv4: { type: 8, code: 0 } };
+    for (const handler of handlers) {
+      handler.processFlow(testFlow());
+      handler.processFlow(verdictFlow());
+      handler.processFlow(testFlow({ l4: icmp }));
+      handler.processFlow(verdictFlow({ l4: icmp }));
+    }
+    expect(seriesOf(handlers[0]!, 'hubble_tcp_flags_total')).toEqual([{ flag: 'SYN', family: 'IPv4', value: 1 }]);
+    expect(seriesOf(handlers[1]!, 'hubble_port_distribution_total')).toEqual([
+      { protocol: 'TCP', port: '8080', value: 1 },
+      { protocol: 'ICMPv4', port: '0', value: 1 },
+    ]);
+    expect(seriesOf(handlers[2]!, 'hubble_icmp_total')).toEqual([{ family: 'IPv4', type: 'EchoRequest', value: 1 }]);
   });
 });

@@ -272,3 +272,14 @@ describe('ServiceMap with endpoints seen before', () => {
     expect(echo).toMatchObject({ pods: ['echo-a-6d9c7f8b5-x2k9p'], identities: [301], labels: echoA.labels?.slice().sort() });
   });
 });
+
+describe('ServiceMap and policy verdicts', () => {
+  it('does not count a policy-verdict flow as traffic: its connection counts once, by its trace flow', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    const trace = tcpFlow({ from: podToA, to: echoA });
+    map.add({ ...trace, event_type: { type: 5, sub_type: 2 }, trace_observation_point: undefined, traffic_direction: 'EGRESS', policy_match_type: 2 });
+    expect(map.size).toEqual({ cards: 0, links: 0 });
+    map.add(trace);
+    expect(map.snapshot().links[0]).toMatchObject({ id: A_TO_ECHO, flows: 1, verdicts: { FORWARDED: 1 } });
+  });
+});

@@ -1,4 +1,4 @@
-import { dropReasonName, type Endpoint, type Flow, type TrafficCounters } from '@tycho/flow';
+import { dropReasonName, isPolicyVerdict, type Endpoint, type Flow, type TrafficCounters } from '@tycho/flow';
 import type { CardIdentity } from './cardIdentity.ts';
 import { CardIdentityCache, type KnownEndpoint } from './cardIdentityCache.ts';
 import { flowEnds, type FlowSide } from './flowEnds.ts';
@@ -138,6 +138,8 @@ export class ServiceMap {
   }
 
   add(flow: Flow): void {
+    // A policy verdict repeats its connection's first packet, which the trace flow counts.
+    if (isPolicyVerdict(flow)) return;
     const ends = flowEnds(flow, this.identities);
     if (!ends) return;
     const { client, server, protocol, port } = ends;
