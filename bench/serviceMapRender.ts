@@ -44,6 +44,8 @@ interface RoundFigures {
   frameP95: number;
   frameMax: number;
   frames: number;
+  /** The longest frame of each recorded stretch, in order: wheel in, four drags, wheel out. */
+  stretchMaxMs: number[];
   /** Long animation frames during the pan and zoom, split by phase (ms summed over them). */
   panZoomLongFrames: { count: number; scriptMs: number; rafMs: number; styleLayoutPaintMs: number };
   /** The long animation frame that committed the full map, if it was one: its phases in ms. */
@@ -66,8 +68,9 @@ interface PageProbe {
 /**
  * Runs in the page before the app (plain JavaScript: the page is not part of
  * this TypeScript program): a requestAnimationFrame loop that notes when the
- * map is first complete (the DOM holds every card and link, and the link
- * canvas shows a drawing of every link, and of every card while the map is
+ * map is first complete (the DOM holds every card, as an HTML card or in the
+ * `Cards` list of a map that holds only a window of its cards, and every
+ * link, and the link canvas shows a drawing of every link, and of every card while the map is
  * zoomed out far enough for the canvas to draw the cards), then when the
  * frame after that has painted (a task queued from the next frame's callback
  * runs after its rendering), and, while `recording`, every frame's start
@@ -95,7 +98,10 @@ function pageProbe(expected: { cards: number; links: number }): string {
     const links = document.querySelector('ul[aria-label="Links"]');
     const canvas = document.querySelector('canvas.map-links');
     const world = document.querySelector('.map-world');
-    if (cards.length !== ${expected.cards} || !links || links.childElementCount !== ${expected.links} || !canvas || !world) return false;
+    // A map that holds only a window of its cards as HTML lists every card in its Cards list.
+    const cardList = document.querySelector('ul[aria-label="Cards"]');
+    const cardCount = cardList ? cardList.childElementCount : cards.length;
+    if (cardCount !== ${expected.cards} || !links || links.childElementCount !== ${expected.links} || !canvas || !world) return false;
     // A build that does not report its drawings (before the painting worker) drew the canvas in the commit.
     if (canvas.dataset.paintedLinks === undefined) return true;
     if (canvas.dataset.paintedLinks !== '${expected.links}') return false;
@@ -235,6 +241,7 @@ export async function measureRound(browser: Browser, url: string, shape: Synthet
       frameP95: percentile(deltas, 95),
       frameMax: Math.max(...deltas),
       frames: deltas.length,
+      stretchMaxMs: probe.frameTimes.map((times) => Math.max(0, ...times.slice(1).map((time, i) => time - times[i]!))),
       panZoomLongFrames: {
         count: during.length,
         scriptMs: during.reduce((sum, f) => sum + f.scriptMs, 0),
@@ -299,6 +306,7 @@ export const serviceMapRender: Benchmark = {
       `first render ${ms(r.firstRenderMs)} ms (DOM complete ${ms(r.domCompleteMs)} ms, task after paint ${ms(r.afterPaintTaskMs)} ms` +
       (r.renderFrame ? `; that frame: script ${ms(r.renderFrame.scriptMs)}, rAF ${ms(r.renderFrame.rafMs)}, style/layout/paint ${ms(r.renderFrame.styleLayoutPaintMs)}` : '') +
       `), frames p50 ${r.frameP50.toFixed(1)} p95 ${r.frameP95.toFixed(1)} max ${r.frameMax.toFixed(1)} ms over ${r.frames}` +
+      ` (longest per stretch ${r.stretchMaxMs.map(ms).join('/')} ms)` +
       ` (long frames ${r.panZoomLongFrames.count}: script ${ms(r.panZoomLongFrames.scriptMs)}, rAF ${ms(r.panZoomLongFrames.rafMs)}, style/layout/paint ${ms(r.panZoomLongFrames.styleLayoutPaintMs)} ms)`;
     for (let round = 0; round < ROUNDS; round++) {
       large.push(await measureRound(browser, largeApi.url, LARGE, log));

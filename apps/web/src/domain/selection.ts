@@ -28,6 +28,11 @@ export function linkVerdictClass(link: Link): LinkVerdictClass {
   return dropped === link.flows || link.flows === 0 ? 'dropped' : 'mixed';
 }
 
+/** `card echo-a in default`, the card's accessible name. */
+export function cardLabel(card: Card): string {
+  return `card ${card.title}${card.namespace ? ` in ${card.namespace}` : ''}`;
+}
+
 /** `link pod-to-a → echo-a:8080/TCP`, the link's accessible name. */
 export function linkLabel(link: Link, cards: ReadonlyMap<string, Card>): string {
   const source = cards.get(link.source)?.title ?? link.source;

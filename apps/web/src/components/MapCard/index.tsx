@@ -2,6 +2,7 @@ import { memo } from 'react';
 import type { Card } from '@tycho/servicemap';
 import type { CardBox } from '../../layout/mapLayout.ts';
 import { httpEndpointsSummary } from '../../domain/httpEndpointsSummary.ts';
+import { cardLabel } from '../../domain/selection.ts';
 
 export interface MapCardProps {
   card: Card;
@@ -39,7 +40,7 @@ export const MapCard = memo(function MapCard({ card, box, selected, dimmed, onSe
       data-testid="card"
       data-card-id={card.id}
       aria-pressed={selected}
-      aria-label={`card ${card.title}${card.namespace ? ` in ${card.namespace}` : ''}`}
+      aria-label={cardLabel(card)}
       onClick={() => onSelect(card.id)}
     >
       <span className="card-header">

@@ -7,7 +7,8 @@ import { EMPTY_LAYOUT, layoutMap } from '../../layout/mapLayout.ts';
 import { card, link } from '../../testing/mapFixtures.ts';
 import { stubLayoutAndCanvas } from '../../testing/domStubs.ts';
 import { LINK_PALETTES } from '../../theme.ts';
-import { FAR_ZOOM, ServiceMapView } from './index.tsx';
+import { inWindow, viewWindow } from './cardWindow.ts';
+import { FAR_ZOOM, ServiceMapView, WINDOWED_CARDS_ABOVE } from './index.tsx';
 
 const snapshot = {
   cards: [
@@ -147,9 +148,9 @@ describe('ServiceMapView', () => {
 
     const layout = layoutMap(EMPTY_LAYOUT, snapshot.cards, snapshot.links);
     const box = layout.cards.get('default/echo-a')!;
-    const [, x, y, k] = /translate\(([-\d.e]+)px, ([-\d.e]+)px\) scale\(([-\d.e]+)\)/.exec(world.style.transform)!.map(Number);
+    const { k, x, y } = transformOf(world);
     const viewport = map.querySelector('.map-viewport')!;
-    fireEvent.click(viewport, { clientX: x! + (box.x + box.width / 2) * k!, clientY: y! + (box.y + box.height / 2) * k! });
+    fireEvent.click(viewport, { clientX: x + (box.x + box.width / 2) * k, clientY: y + (box.y + box.height / 2) * k });
     expect(onSelectCard).toHaveBeenCalledWith('default/echo-a');
     fireEvent.click(viewport, { clientX: 1, clientY: 1 });
     expect(onClearSelection).toHaveBeenCalledTimes(1);
@@ -159,6 +160,96 @@ describe('ServiceMapView', () => {
     expect(cardLayer.style.contentVisibility).toBe('');
   });
 });
+
+describe('ServiceMapView on a map of more than WINDOWED_CARDS_ABOVE cards', () => {
+  const count = WINDOWED_CARDS_ABOVE + 100;
+  const cards = Array.from({ length: count }, (_, i) => card(`ns-${Math.floor(i / 100)}/svc-${String(i).padStart(3, '0')}`));
+  const layout = layoutMap(EMPTY_LAYOUT, cards, []);
+
+  function renderLargeMap() {
+    const onSelectCard = vi.fn();
+    render(
+      <ServiceMapView
+        cards={new Map(cards.map((c) => [c.id, c]))}
+        links={new Map()}
+        boxes={layout.cards}
+        islands={layout.islandOrder.map((key) => layout.islands.get(key)!)}
+        curves={[]}
+        selection={{ kind: 'none' }}
+        palette={LINK_PALETTES.light}
+        fitKey="all"
+        onSelectCard={onSelectCard}
+        onSelectLink={vi.fn()}
+        onClearSelection={vi.fn()}
+      />,
+    );
+    const world = screen.getByTestId('service-map').querySelector<HTMLElement>('.map-world')!;
+    const zoomIn = screen.getByRole('button', { name: 'Zoom in' });
+    for (let i = 0; i < 40 && scaleOf(world) < 1; i++) fireEvent.click(zoomIn);
+    return { onSelectCard, world };
+  }
+
+  const htmlCardIds = () => screen.queryAllByTestId('card').map((element) => element.dataset.cardId!);
+
+  it('holds as HTML only the cards in and near the view', () => {
+    const { world } = renderLargeMap();
+    const near = viewWindow(transformOf(world), { width: 1000, height: 600 }, 0.5);
+    const shown = htmlCardIds();
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThan(count / 2);
+    expect(shown.every((id) => inWindow(layout.cards.get(id)!, near))).toBe(true);
+    expect(screen.getByTestId('service-map').getAttribute('aria-busy')).toBe('false');
+  });
+
+  it('leaves the namespace islands to the canvas', () => {
+    renderLargeMap();
+    expect(screen.queryAllByTestId('island')).toHaveLength(0);
+  });
+
+  it('lists every card in an off-screen Cards list, whose buttons select a card and centre the view on it', () => {
+    const { onSelectCard, world } = renderLargeMap();
+    const list = screen.getByRole('list', { name: 'Cards' });
+    expect(list.className).toBe('card-list');
+    const buttons = within(list).getAllByRole('button');
+    expect(buttons).toHaveLength(count);
+    const last = cards.at(-1)!;
+    expect(htmlCardIds()).not.toContain(last.id);
+    fireEvent.click(within(list).getByRole('button', { name: `card ${last.title} in ${last.namespace}` }));
+    expect(onSelectCard).toHaveBeenCalledWith(last.id);
+    const box = layout.cards.get(last.id)!;
+    const { k, x, y } = transformOf(world);
+    expect(x + (box.x + box.width / 2) * k).toBeCloseTo(500);
+    expect(y + (box.y + box.height / 2) * k).toBeCloseTo(300);
+    expect(htmlCardIds()).toContain(last.id);
+  });
+
+  it('keeps a focused card while the view moves away from it', () => {
+    const { world } = renderLargeMap();
+    const first = screen.getAllByTestId('card')[0]!;
+    const id = first.dataset.cardId!;
+    first.focus();
+    const last = cards.at(-1)!;
+    // A programmatic move (as the list makes) while the card keeps focus: a click in jsdom does not move focus.
+    fireEvent.click(within(screen.getByRole('list', { name: 'Cards' })).getByRole('button', { name: `card ${last.title} in ${last.namespace}` }));
+    expect(inWindow(layout.cards.get(id)!, viewWindow(transformOf(world), { width: 1000, height: 600 }, 0.5))).toBe(false);
+    expect(document.activeElement).toBe(first);
+    expect(htmlCardIds()).toContain(id);
+  });
+});
+
+describe('ServiceMapView on a small map', () => {
+  it('holds every card as HTML and has no Cards list', () => {
+    renderMap();
+    expect(screen.getAllByTestId('card')).toHaveLength(snapshot.cards.length);
+    expect(screen.queryByRole('list', { name: 'Cards' })).toBeNull();
+  });
+});
+
+/** The map transform the world element carries. */
+function transformOf(world: HTMLElement): { k: number; x: number; y: number } {
+  const [, x, y, k] = /translate\(([-\d.e]+)px, ([-\d.e]+)px\) scale\(([-\d.e]+)\)/.exec(world.style.transform)!.map(Number);
+  return { k: k!, x: x!, y: y! };
+}
 
 function scaleOf(element: Element): number {
   return Number(/scale\(([^)]+)\)/.exec((element as HTMLElement).style.transform)?.[1]);

@@ -1,13 +1,14 @@
 import { select } from 'd3-selection';
 import { zoom, zoomIdentity, type D3ZoomEvent, type ZoomBehavior, type ZoomTransform } from 'd3-zoom';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, type MouseEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type FocusEvent, type MouseEvent } from 'react';
 import type { Card, Link } from '@tycho/servicemap';
-import { linkLabel, linkVerdictClass, type Selection } from '../../domain/selection.ts';
+import { cardLabel, linkLabel, linkVerdictClass, type Selection } from '../../domain/selection.ts';
 import { hitTestLink, type LinkCurve } from '../../layout/linkGeometry.ts';
 import { fitTransform, layoutBounds, type CardBox, type IslandBox } from '../../layout/mapLayout.ts';
 import { mapViewport } from '../../state/useMapLayout.ts';
 import type { LinkPalette } from '../../theme.ts';
 import { MapCard } from '../MapCard/index.tsx';
+import { inWindow, viewWindow, windowServes, type CardWindow } from './cardWindow.ts';
 import { packScene, type CanvasArea, type CardColours, type ViewTransform } from './mapCanvas.ts';
 import { createMapPainter, type MapPainter, type Painted } from './mapPainter.ts';
 
@@ -49,6 +50,17 @@ import { createMapPainter, type MapPainter, type Painted } from './mapPainter.ts
  * the edges). The canvas cards carry the HTML cards' title, namespace and
  * port rows while they are wide enough to read them.
  *
+ * A map of more than WINDOWED_CARDS_ABOVE cards holds as HTML only the
+ * cards in its card window (cardWindow.ts): the viewport and CARD_WINDOW_MARGIN
+ * of it beyond each edge, moved when a gesture ends (or a programmatic zoom,
+ * or a resize) if it no longer covers the view, and empty until the map is
+ * first shown closer than FAR_ZOOM. The selected card and the focused card
+ * are held wherever they are. So that keyboards and screen readers still
+ * reach every card, such a map also lists every card in a visually hidden
+ * `Cards` list, as it does the links; choosing a card there selects it and
+ * centres the view on it. Its namespace islands are drawn on the canvas, not
+ * as HTML (see mapCanvas.ts).
+ *
  * Re-renders of the app (stream batches, status) reach the cards and the
  * link list only when their own inputs change: the handlers passed down are
  * stable and the selection is compared by value. The link list is kept whole
@@ -81,6 +93,12 @@ const LIVE_REDRAW_ITEMS = 300;
 const REVEAL_AFTER_WHEEL_MS = 300;
 /** The canvas reaches this fraction of the viewport beyond each edge, so a pan shows drawn links before the redraw. */
 const CANVAS_MARGIN = 0.25;
+/** A map of more cards than this holds as HTML only the cards in and near the view (see cardWindow.ts). */
+export const WINDOWED_CARDS_ABOVE = 300;
+/** The card window reaches this fraction of the viewport beyond each edge. */
+const CARD_WINDOW_MARGIN = 0.25;
+/** A card window made for a scale more than this far from the view's (either way) is made again. */
+const WINDOW_STALE_SCALE = 1.5;
 
 export function ServiceMapView(props: ServiceMapViewProps) {
   const { cards, links, boxes, islands, curves, selection, palette, fitKey } = props;
@@ -105,14 +123,22 @@ export function ServiceMapView(props: ServiceMapViewProps) {
   /** The view and the map's extent (its islands' bounds) the last fit was for. */
   const fittedFor = useRef<{ view: string; extent: string } | undefined>(undefined);
   const userMoved = useRef(false);
+  /** The card window the HTML layer holds (null: none yet), the one asked for and not yet committed, and the focused card. */
+  const [cardWindow, setCardWindow] = useState<CardWindow | null>(null);
+  const shownWindow = useRef<CardWindow | null>(null);
+  const wantedWindow = useRef<CardWindow | undefined>(undefined);
+  const [focusedCard, setFocusedCard] = useState<string | undefined>(undefined);
 
   // The app makes a new selection object on every render: compare it by value.
   const selectedKind = selection.kind;
   const selectedId = selection.kind === 'none' ? undefined : selection.id;
   const stableSelection = useMemo<Selection>(() => (selectedId === undefined ? { kind: 'none' } : { kind: selectedKind as 'card' | 'link', id: selectedId }), [selectedKind, selectedId]);
   const related = useMemo(() => relatedTo(stableSelection, links), [stableSelection, links]);
-  const drawState = useRef({ curves, links, cards, boxes, related, selection: stableSelection, palette });
-  drawState.current = { curves, links, cards, boxes, related, selection: stableSelection, palette };
+  const windowed = boxes.size > WINDOWED_CARDS_ABOVE;
+  // A windowed map's islands are drawn on the canvas, not as HTML (see mapCanvas.ts).
+  const canvasIslands = windowed ? islands : NO_ISLANDS;
+  const drawState = useRef({ curves, links, cards, boxes, islands: canvasIslands, related, selection: stableSelection, palette });
+  drawState.current = { curves, links, cards, boxes, islands: canvasIslands, related, selection: stableSelection, palette };
   /** The inputs of the scene the painter holds, to send a scene only when it changed. */
   const sentScene = useRef<typeof drawState.current | undefined>(undefined);
   function sendScene(): void {
@@ -138,18 +164,25 @@ export function ServiceMapView(props: ServiceMapViewProps) {
   handlers.current = props;
   const selectCard = useCallback((id: string) => handlers.current.onSelectCard(id), []);
   const selectLink = useCallback((id: string) => handlers.current.onSelectLink(id), []);
+  /** A card chosen from the Cards list: selected, and the view centred on it at the same scale. */
+  const chooseCard = useCallback((id: string) => {
+    handlers.current.onSelectCard(id);
+    const box = drawState.current.boxes.get(id);
+    if (box && viewport.current && behaviour.current) select(viewport.current).call(behaviour.current.translateTo, box.x + box.width / 2, box.y + box.height / 2);
+  }, []);
 
   /**
    * `aria-busy` on the map while it catches up with the view: a gesture under
    * way, a drawing asked for or being made, the drawing on the canvas made
-   * for another transform, or the HTML cards still to be shown again.
+   * for another transform, the HTML cards still to be shown again, or a
+   * card window asked for and not yet committed.
    */
   function markBusy(): void {
     const element = mapElement.current;
     if (!element) return;
     const last = drawn.current?.transform;
     const { k, x, y } = transform.current;
-    const busy = gestureMoved.current || frame.current !== undefined || (painter.current?.busy() ?? false) || revealTimer.current !== undefined || (last !== undefined && (last.k !== k || last.x !== x || last.y !== y));
+    const busy = gestureMoved.current || frame.current !== undefined || (painter.current?.busy() ?? false) || revealTimer.current !== undefined || wantedWindow.current !== undefined || (last !== undefined && (last.k !== k || last.x !== x || last.y !== y));
     if (element.getAttribute('aria-busy') !== String(busy)) element.setAttribute('aria-busy', String(busy));
   }
 
@@ -163,6 +196,25 @@ export function ServiceMapView(props: ServiceMapViewProps) {
     if (!layer || layer.classList.contains('far') === far) return;
     layer.classList.toggle('far', far);
     if (cardLayer.current) cardLayer.current.style.contentVisibility = far ? 'hidden' : '';
+    if (!far) updateCardWindow();
+  }
+
+  /**
+   * Moves the card window to the view if the one the layer holds (or is
+   * about to) no longer serves it. Nothing while far: the layer is hidden,
+   * and its window moves when the cards are shown again.
+   */
+  function updateCardWindow(): void {
+    const element = viewport.current;
+    if (!element || isFar() || drawState.current.boxes.size <= WINDOWED_CARDS_ABOVE) return;
+    const size = { width: element.clientWidth, height: element.clientHeight };
+    if (size.width === 0 || size.height === 0) return;
+    const current = wantedWindow.current ?? shownWindow.current;
+    if (current && windowServes(current, transform.current, size, WINDOW_STALE_SCALE)) return;
+    const next = viewWindow(transform.current, size, CARD_WINDOW_MARGIN);
+    wantedWindow.current = next;
+    setCardWindow(next);
+    markBusy();
   }
 
   /** Asks the painter for a drawing at the current transform, cards included (see drawScene). */
@@ -222,6 +274,8 @@ export function ServiceMapView(props: ServiceMapViewProps) {
    * of style and layout).
    */
   function onZoomEnd(): void {
+    // Every zoom ends here, programmatic ones (fit, the buttons, a card chosen from the list) at once.
+    updateCardWindow();
     if (!gestureMoved.current) return;
     gestureMoved.current = false;
     schedulePaint();
@@ -293,6 +347,7 @@ export function ServiceMapView(props: ServiceMapViewProps) {
       area.current = sizeCanvas(canvas.current, element);
       mapViewport.report(element.clientWidth, element.clientHeight);
       paintNow();
+      updateCardWindow();
     });
     resize.observe(element);
     area.current = sizeCanvas(canvas.current, element);
@@ -323,8 +378,16 @@ export function ServiceMapView(props: ServiceMapViewProps) {
     }
     // New data is sent to the painter in the same commit; only zoom frames wait for requestAnimationFrame.
     paintNow();
+    // A map that has just grown past WINDOWED_CARDS_ABOVE, with no zoom since, needs its first window.
+    updateCardWindow();
     // Only what the drawing depends on: an app re-render with the same map redraws nothing.
   }, [fitKey, boxes, islands, curves, links, related, stableSelection, palette]);
+
+  useLayoutEffect(() => {
+    shownWindow.current = cardWindow;
+    if (wantedWindow.current === cardWindow) wantedWindow.current = undefined;
+    markBusy();
+  }, [cardWindow]);
 
   // The theme's variables change in the app's effect, after this commit drew: read them again for the next frame.
   useEffect(() => {
@@ -350,11 +413,12 @@ export function ServiceMapView(props: ServiceMapViewProps) {
       <div className="map-viewport" ref={viewport} onClick={onBackgroundClick}>
         <canvas className="map-links" ref={canvas} aria-hidden="true" style={{ transformOrigin: '0 0', willChange: 'transform' }} />
         <div className="map-world" ref={world}>
-          {islands.map((island) => (
-            <IslandFrame key={island.key} island={island} />
-          ))}
-          <div className="map-cards" ref={cardLayer}>
-            <CardLayer cards={cards} boxes={boxes} selection={stableSelection} related={related} onSelectCard={selectCard} />
+          {!windowed &&
+            islands.map((island) => (
+              <IslandFrame key={island.key} island={island} />
+            ))}
+          <div className="map-cards" ref={cardLayer} onFocus={windowed ? onCardFocus : undefined} onBlur={windowed ? onCardBlur : undefined}>
+            <CardLayer cards={cards} boxes={boxes} shown={windowed ? cardWindow : 'all'} focused={windowed ? focusedCard : undefined} selection={stableSelection} related={related} onSelectCard={selectCard} />
           </div>
         </div>
       </div>
@@ -363,9 +427,19 @@ export function ServiceMapView(props: ServiceMapViewProps) {
         <button type="button" onClick={() => zoomBy(0.8)} aria-label="Zoom out">−</button>
         <button type="button" onClick={fit} aria-label="Fit map to view" data-testid="map-fit">Fit</button>
       </div>
+      {windowed && <CardList cards={cards} boxes={boxes} selection={stableSelection} onChooseCard={chooseCard} />}
       <LinkList links={links} cards={cards} selection={stableSelection} onSelectLink={selectLink} />
     </div>
   );
+
+  function onCardFocus(event: FocusEvent<HTMLDivElement>): void {
+    const id = event.target instanceof HTMLElement ? event.target.closest<HTMLElement>('[data-card-id]')?.dataset.cardId : undefined;
+    if (id !== undefined) setFocusedCard(id);
+  }
+
+  function onCardBlur(): void {
+    setFocusedCard(undefined);
+  }
 
   function zoomBy(factor: number): void {
     if (viewport.current && behaviour.current) select(viewport.current).call(behaviour.current.scaleBy, factor);
@@ -389,16 +463,21 @@ const IslandFrame = memo(function IslandFrame({ island }: { island: IslandBox })
 const CardLayer = memo(function CardLayer(props: {
   cards: ReadonlyMap<string, Card>;
   boxes: ReadonlyMap<string, CardBox>;
+  /** Which cards to hold: all of them, those meeting a card window, or (null) none but the selected and focused ones. */
+  shown: CardWindow | null | 'all';
+  focused: string | undefined;
   selection: Selection;
   related: { cards: Set<string> } | undefined;
   onSelectCard: (id: string) => void;
 }) {
-  const { cards, boxes, selection, related } = props;
+  const { cards, boxes, shown, focused, selection, related } = props;
+  const selectedCard = selection.kind === 'card' ? selection.id : undefined;
   return (
     <>
       {[...boxes.values()].map((box) => {
         const card = cards.get(box.id);
         if (!card) return null;
+        if (shown !== 'all' && !(shown !== null && inWindow(box, shown)) && box.id !== selectedCard && box.id !== focused) return null;
         return (
           <MapCard
             key={box.id}
@@ -411,6 +490,38 @@ const CardLayer = memo(function CardLayer(props: {
         );
       })}
     </>
+  );
+});
+
+/**
+ * Every card as a button, on a map whose card layer holds only a window of
+ * them: off-screen like the link list, one delegated click handler.
+ */
+const CardList = memo(function CardList(props: { cards: ReadonlyMap<string, Card>; boxes: ReadonlyMap<string, CardBox>; selection: Selection; onChooseCard: (id: string) => void }) {
+  const { onChooseCard } = props;
+  const onClick = useCallback(
+    (event: MouseEvent<HTMLUListElement>) => {
+      const button = event.target instanceof Element ? event.target.closest<HTMLElement>('button[data-list-card-id]') : null;
+      const id = button?.dataset.listCardId;
+      if (id !== undefined) onChooseCard(id);
+    },
+    [onChooseCard],
+  );
+  const selectedCard = props.selection.kind === 'card' ? props.selection.id : undefined;
+  return (
+    <ul className="card-list" aria-label="Cards" onClick={onClick}>
+      {[...props.boxes.values()].map((box) => {
+        const card = props.cards.get(box.id);
+        if (!card) return null;
+        return (
+          <li key={box.id}>
+            <button type="button" data-list-card-id={box.id} aria-pressed={selectedCard === box.id}>
+              {cardLabel(card)}
+            </button>
+          </li>
+        );
+      })}
+    </ul>
   );
 });
 
@@ -475,6 +586,8 @@ function relatedTo(selection: Selection, links: ReadonlyMap<string, Link>): { ca
   return { cards, links: linkIds };
 }
 
+const NO_ISLANDS: readonly IslandBox[] = [];
+
 /** How far a gesture may scale the moved drawing (either way) before it asks for a new one. */
 const STALE_SCALE = 1.5;
 
@@ -523,6 +636,8 @@ function cardColours(element: Element): CardColours {
     selected: value('--selected', '#2563eb'),
     muted: value('--muted', '#667085'),
     accent: value('--accent', '#2563eb'),
+    island: value('--island', 'rgba(37, 99, 235, 0.05)'),
+    islandBorder: value('--island-border', 'rgba(37, 99, 235, 0.25)'),
   };
 }
 

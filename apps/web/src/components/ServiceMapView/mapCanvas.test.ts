@@ -8,12 +8,13 @@ import { CURVE_FIELDS, drawScene, packScene, type CanvasArea, type CanvasScene, 
 const cards = [card('default/a'), card('default/b', { ports: [{ port: 8080, protocol: 'TCP' }] }), card('default/c', { ports: [{ port: 8080, protocol: 'TCP' }] })];
 const links = [link('default/a', 'default/b'), link('default/a', 'default/c', 8080, { verdicts: { DROPPED: 10 } })];
 
-function scene(selection: CanvasScene['selection'] = { kind: 'none' }): CanvasScene {
+function scene(selection: CanvasScene['selection'] = { kind: 'none' }, withIslands = false): CanvasScene {
   const cardMap = new Map(cards.map((c) => [c.id, c]));
   const linkMap = new Map(links.map((l) => [l.id, l]));
   const layout = layoutMap(EMPTY_LAYOUT, cards, links);
   const related = selection.kind === 'link' ? { cards: new Set(['default/a', 'default/b']), links: new Set([selection.id]) } : undefined;
-  return { curves: linkCurves(layout, cardMap, linkMap.values()), links: linkMap, cards: cardMap, boxes: layout.cards, related, selection, palette: LINK_PALETTES.light };
+  const islands = withIslands ? layout.islandOrder.map((key) => layout.islands.get(key)!) : [];
+  return { curves: linkCurves(layout, cardMap, linkMap.values()), links: linkMap, cards: cardMap, boxes: layout.cards, islands, related, selection, palette: LINK_PALETTES.light };
 }
 
 /** A 2D context that counts the shapes it is asked for. */
@@ -53,7 +54,7 @@ describe('packScene', () => {
 });
 
 describe('drawScene', () => {
-  const colours = { surface: '#fff', border: '#ccc', text: '#000', selected: '#00f', muted: '#777', accent: '#00f' };
+  const colours = { surface: '#fff', border: '#ccc', text: '#000', selected: '#00f', muted: '#777', accent: '#00f', island: '#eef', islandBorder: '#99f' };
 
   it('draws every link and card in the drawn area, and nothing outside it', () => {
     const packed = packScene(scene());
@@ -86,6 +87,17 @@ describe('drawScene', () => {
     const far = countingContext();
     drawScene(far.context, AREA, { k: 0.3, x: 0, y: 0 }, packed, colours, true);
     expect(far.counts.fillText).toBe(3);
+  });
+
+  it('draws the islands it is given, each a rounded box with its title, and none it is not given', () => {
+    const withIslands = packScene(scene({ kind: 'none' }, true));
+    expect(withIslands.islandTitles).toEqual(['default']);
+    const drawn = countingContext();
+    drawScene(drawn.context, AREA, { k: 1, x: 0, y: 0 }, withIslands, colours, true);
+    const without = countingContext();
+    drawScene(without.context, AREA, { k: 1, x: 0, y: 0 }, packScene(scene()), colours, true);
+    expect(drawn.counts.roundRect - without.counts.roundRect).toBe(1);
+    expect(drawn.counts.fillText - without.counts.fillText).toBe(1);
   });
 
   it('rings the selected card only when the canvas cards are the ones shown', () => {

@@ -1,7 +1,7 @@
 import type { Card, Link } from '@tycho/servicemap';
 import { linkVerdictClass, type Selection } from '../../domain/selection.ts';
 import { linkWidth, type LinkCurve } from '../../layout/linkGeometry.ts';
-import { CARD_HEADER_HEIGHT, PORT_ROW_HEIGHT, type CardBox } from '../../layout/mapLayout.ts';
+import { CARD_HEADER_HEIGHT, PORT_ROW_HEIGHT, type CardBox, type IslandBox } from '../../layout/mapLayout.ts';
 import type { LinkPalette } from '../../theme.ts';
 
 /**
@@ -9,7 +9,11 @@ import type { LinkPalette } from '../../theme.ts';
  * titles. Zoomed out past FAR_ZOOM the HTML cards are hidden and these are
  * the cards the user sees (`far`); closer in they lie under the HTML cards,
  * which cover them, so that the HTML cards can be hidden in the middle of a
- * gesture without a frame in which the cards are missing. Only what lies in the drawn area (the viewport and a margin around it, so
+ * gesture without a frame in which the cards are missing. On a map large
+ * enough to window its HTML cards, the canvas also draws the namespace
+ * islands (under everything), which are then not HTML: a page-sized HTML
+ * layer scaled by a zoom gesture is re-rastered tile by tile, hundreds of
+ * tiles per wheel step. Only what lies in the drawn area (the viewport and a margin around it, so
  * a pan or zoom shows drawn content while the canvas bitmap is moved instead
  * of redrawn) is drawn.
  *
@@ -23,6 +27,8 @@ export interface CanvasScene {
   links: ReadonlyMap<string, Link>;
   cards: ReadonlyMap<string, Card>;
   boxes: ReadonlyMap<string, CardBox>;
+  /** The islands the canvas draws: none where they are HTML. */
+  islands: readonly IslandBox[];
   related: { cards: Set<string>; links: Set<string> } | undefined;
   selection: Selection;
   palette: LinkPalette;
@@ -53,6 +59,9 @@ export interface PackedScene {
   ports: string[][];
   /** Index of the selected card's box, or -1. */
   selectedBox: number;
+  /** 4 numbers per island with cards: x, y, width, height; and its title. */
+  islandBoxes: Float64Array;
+  islandTitles: string[];
 }
 
 export const CURVE_FIELDS = 12;
@@ -65,6 +74,8 @@ export interface CardColours {
   selected: string;
   muted: string;
   accent: string;
+  island: string;
+  islandBorder: string;
 }
 
 /** The canvas: `margin` CSS px on each side beyond the viewport, `ratio` device px per CSS px. */
@@ -103,12 +114,16 @@ const TITLE_CHAR_WIDTH = 0.62;
 const CARD_INSET = 10;
 /** The HTML cards' border radius (styles.css `.card`). */
 const CARD_RADIUS = 10;
+/** The HTML islands' border radius, title inset and title size (styles.css `.island`, `.island-title`). */
+const ISLAND_RADIUS = 14;
+const ISLAND_TITLE_LEFT = 16;
+const ISLAND_TITLE_TOP = 8;
 /** Arrowheads (and curves) only above this scale. */
 const ARROW_ZOOM = 0.25;
 
 /** Packs the scene: per link its curve and stroke style, per card its box, dimming and title. */
 export function packScene(scene: CanvasScene): PackedScene {
-  const { curves, links, cards, boxes, related, selection, palette } = scene;
+  const { curves, links, cards, boxes, islands, related, selection, palette } = scene;
   const packedCurves = new Float64Array(curves.length * CURVE_FIELDS);
   const curveStyles = new Uint16Array(curves.length);
   const styles: StrokeStyle[] = [];
@@ -153,7 +168,11 @@ export function packScene(scene: CanvasScene): PackedScene {
     if (selection.kind === 'card' && selection.id === box.id) selectedBox = b;
     b++;
   }
-  return { curves: packedCurves.subarray(0, n * CURVE_FIELDS), curveStyles: curveStyles.subarray(0, n), styles, boxes: packedBoxes, boxDimmed, titles, subtitles, ports, selectedBox };
+  const drawnIslands = islands.filter((island) => island.cells.some((cell) => cell !== undefined));
+  const islandBoxes = new Float64Array(drawnIslands.length * 4);
+  drawnIslands.forEach((island, i) => islandBoxes.set([island.x, island.y, island.width, island.height], i * 4));
+  const islandTitles = drawnIslands.map((island) => island.title);
+  return { curves: packedCurves.subarray(0, n * CURVE_FIELDS), curveStyles: curveStyles.subarray(0, n), styles, boxes: packedBoxes, boxDimmed, titles, subtitles, ports, selectedBox, islandBoxes, islandTitles };
 }
 
 /** The 2D contexts drawScene works on: a page canvas's or an OffscreenCanvas's. */
@@ -177,6 +196,7 @@ export function drawScene(context: Context2D, area: CanvasArea, transform: ViewT
     maxX: (area.width - marginX - transform.x) / k,
     maxY: (area.height - marginY - transform.y) / k,
   };
+  if (cards) drawIslands(context, ratio, k, view, scene, cards);
   let drawn = drawLinks(context, ratio, k, view, scene, far);
   if (cards) drawn += drawCards(context, ratio, k, view, scene, cards, far);
   return drawn;
@@ -187,6 +207,30 @@ interface View {
   minY: number;
   maxX: number;
   maxY: number;
+}
+
+/** The visible islands as the HTML ones look: tinted, a dashed rounded border, the title at the top left (at least MIN_TITLE_PX on screen). */
+function drawIslands(context: Context2D, ratio: number, k: number, view: View, scene: PackedScene, colours: CardColours): void {
+  const { islandBoxes, islandTitles } = scene;
+  const titlePx = Math.max(TITLE_PX, MIN_TITLE_PX / k);
+  context.lineWidth = 1 / (ratio * k);
+  context.setLineDash([4 / k, 4 / k]);
+  context.fillStyle = colours.island;
+  context.strokeStyle = colours.islandBorder;
+  context.font = `600 ${titlePx}px system-ui, sans-serif`;
+  context.textBaseline = 'top';
+  for (let i = 0; i < islandTitles.length; i++) {
+    const [x, y, width, height] = [islandBoxes[i * 4]!, islandBoxes[i * 4 + 1]!, islandBoxes[i * 4 + 2]!, islandBoxes[i * 4 + 3]!];
+    if (x > view.maxX || x + width < view.minX || y > view.maxY || y + height < view.minY) continue;
+    context.beginPath();
+    context.roundRect(x, y, width, height, ISLAND_RADIUS);
+    context.fill();
+    context.stroke();
+    context.fillStyle = colours.muted;
+    context.fillText(islandTitles[i]!, x + ISLAND_TITLE_LEFT, y + ISLAND_TITLE_TOP);
+    context.fillStyle = colours.island;
+  }
+  context.setLineDash([]);
 }
 
 /** Strokes the visible links, one path per stroke style, then their arrowheads. */

@@ -42,7 +42,7 @@ class FakeOffscreenCanvas {
 }
 
 const AREA: CanvasArea = { width: 150, height: 100, marginX: 25, marginY: 20, ratio: 1 };
-const SCENE = packScene({ curves: [], links: new Map(), cards: new Map(), boxes: new Map(), related: undefined, selection: { kind: 'none' }, palette: LINK_PALETTES.light });
+const SCENE = packScene({ curves: [], links: new Map(), cards: new Map(), boxes: new Map(), islands: [], related: undefined, selection: { kind: 'none' }, palette: LINK_PALETTES.light });
 const request = (k: number): PaintRequest => ({ transform: { k, x: 0, y: 0 }, area: AREA, cards: undefined, far: k < 0.5 });
 
 function pageCanvas() {
