@@ -43,9 +43,9 @@ function http(method: string, path: string, body?: string): Promise<{ status: nu
  * Opens /v1/observe, sends `request`, collects messages until `count` arrive or the server closes.
  * `messages` has the items of batches (JSON arrays) one by one; `frames` the WebSocket messages as sent.
  */
-function observe(message: string, count = Number.POSITIVE_INFINITY): Promise<{ messages: unknown[]; frames: unknown[]; closeCode?: number; ws: WebSocket }> {
+function observe(message: string, count = Number.POSITIVE_INFINITY, path = '/v1/observe'): Promise<{ messages: unknown[]; frames: unknown[]; closeCode?: number; ws: WebSocket }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws+unix://${socketPath}:/v1/observe`);
+    const ws = new WebSocket(`ws+unix://${socketPath}:${path}`);
     const messages: unknown[] = [];
     const frames: unknown[] = [];
     ws.on('open', () => ws.send(message));
@@ -168,6 +168,37 @@ describe('agent API: /v1/observe', () => {
     const batch = (await live) as { flow?: Flow; lost_events?: unknown }[];
     expect(batch.map((r) => r.flow?.uuid ?? r.lost_events)).toEqual(['flow-4', { source: 'PERF_EVENT_RING_BUFFER', num_events_lost: 2 }, 'flow-5']);
     ws.close();
+  });
+
+  it('interns endpoints when asked: each new endpoint defined once, just before the batch that first uses it', async () => {
+    const pod = (name: string) => ({ identity: 300, namespace: 'default', labels: [`k8s:app=${name}`], pod_name: `${name}-1` });
+    const withEnds = (second: number, source: string, destination: string): Flow => ({ ...flowAt(second), source: pod(source), destination: pod(destination) });
+    observer.publish(withEnds(1, 'client', 'echo-a'));
+    observer.publish(withEnds(2, 'client', 'echo-a'));
+    observer.publish(flowAt(3));
+    const { frames: history, ws } = await observe(JSON.stringify({ number: 3, follow: true }), 3, '/v1/observe?encoding=interned-endpoints');
+    const plain = (flow: Flow) => JSON.stringify({ flow, node_name: 'node-1', time: flow.time });
+    expect(history).toEqual([
+      { endpoints: [[0, pod('client')], [1, pod('echo-a')]] },
+      [
+        ...[1, 2].map((s) => ({ flow: { ...flowAt(s), source: 0, destination: 1 }, node_name: 'node-1', time: flowAt(s).time })),
+        { flow: flowAt(3), node_name: 'node-1', time: flowAt(3).time },
+      ],
+    ]);
+    // Apart from the two values, the text is the plain encoding's, keys in the same order.
+    const frames: string[] = [];
+    ws.on('message', (data) => frames.push(data.toString()));
+    observer.publish(withEnds(4, 'client', 'echo-b'));
+    await new Promise<void>((resolve) => { const check = () => (frames.length >= 2 ? resolve() : setTimeout(check, 5)); check(); });
+    expect(frames[0]).toBe(`{"endpoints":[[2,${JSON.stringify(pod('echo-b'))}]]}`);
+    expect(frames[1]).toBe(`[${plain(withEnds(4, 'client', 'echo-b')).replace(JSON.stringify(pod('client')), '0').replace(JSON.stringify(pod('echo-b')), '2')}]`);
+    ws.close();
+  });
+
+  it('refuses an encoding it does not know, naming the parameter', async () => {
+    const { messages, closeCode } = await observe(JSON.stringify({ follow: true }), Number.POSITIVE_INFINITY, '/v1/observe?encoding=protobuf');
+    expect(messages).toEqual([{ error: "invalid observe request: encoding: 'protobuf' is not an encoding; expected 'interned-endpoints' or no encoding parameter" }]);
+    expect(closeCode).toBe(1008);
   });
 
   it('hands the items of batches and single responses to observeAgent one by one, and refuses a batch with a bad item', async () => {

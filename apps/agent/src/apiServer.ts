@@ -8,6 +8,7 @@ import type { ObserveError } from '@tycho/flow';
 import { endpointRegistrationSchema, type EndpointRegistration } from './endpointRegistration.ts';
 import type { LocalEndpoint } from './endpointManager.ts';
 import { parseObserveRequest } from './observeRequestSchema.ts';
+import { createEndpointInterner, INTERNED_ENDPOINTS, MAX_RESPONSES_PER_BATCH, observeEncodingOf, type ObserveEncoding } from './observerEncoding.ts';
 import type { PolicyResolverStatus } from './policyResolver.ts';
 import type { Observer } from './observer.ts';
 import type { ServicesStatus } from './servicesController.ts';
@@ -34,13 +35,12 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** A follower whose socket holds more than this unsent stops reading the ring until it drains. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 const WS_CLOSE_INVALID_REQUEST = 1008;
-/** Most responses in one `/v1/observe` message. */
-const MAX_BATCH = 1000;
 
 /**
  * The agent's API on its unix socket (docs/contracts.md): the endpoint API
  * the CNI plugin calls, `/v1/status`, and the `/v1/observe` WebSocket
- * (whose messages are JSON arrays of GetFlowsResponse, one per batch).
+ * (whose messages are JSON arrays of GetFlowsResponse, one per batch, or,
+ * when the client asks, the same with endpoints interned: observerEncoding.ts).
  * Every request is validated; a bad one gets a 400 (or a WebSocket error
  * message) naming the field, never a crash.
  */
@@ -55,11 +55,13 @@ export function createApiServer(options: ApiServerOptions) {
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (new URL(req.url ?? '/', 'http://agent').pathname !== '/v1/observe') {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    if (url.pathname !== '/v1/observe') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serveObserve(ws));
+    const encoding = observeEncodingOf(url);
+    wss.handleUpgrade(req, socket, head, (ws) => (encoding.ok ? serveObserve(ws, encoding.encoding) : rejectObserve(ws, encoding.error)));
   });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -104,7 +106,7 @@ export function createApiServer(options: ApiServerOptions) {
     sendJson(res, 404, { error: `no such API: ${method} ${path}` });
   }
 
-  function serveObserve(ws: WebSocket): void {
+  function serveObserve(ws: WebSocket, encoding: ObserveEncoding): void {
     ws.once('message', (data, isBinary) => {
       let decoded: unknown;
       try {
@@ -116,8 +118,10 @@ export function createApiServer(options: ApiServerOptions) {
       if (!parsed.ok) return rejectObserve(ws, parsed.error);
 
       // Responses go out batched: one JSON array per event-loop turn (or per
-      // MAX_BATCH responses), each item a GetFlowsResponse, so a busy stream
-      // costs one WebSocket message per batch rather than per flow.
+      // MAX_RESPONSES_PER_BATCH responses), each item a GetFlowsResponse, so a busy
+      // stream costs one WebSocket message per batch rather than per flow. Interned,
+      // the endpoints a batch defines go in a message of their own just before it.
+      const interner = encoding === INTERNED_ENDPOINTS ? createEndpointInterner() : undefined;
       let batch: string[] = [];
       let flushQueued = false;
       const flush = () => {
@@ -125,7 +129,9 @@ export function createApiServer(options: ApiServerOptions) {
         if (batch.length === 0) return;
         const text = `[${batch.join(',')}]`;
         batch = [];
+        const definitions = interner?.takeDefinitions();
         if (ws.readyState !== ws.OPEN) return;
+        if (definitions !== undefined) ws.send(definitions);
         ws.send(text, () => {
           if (ws.bufferedAmount < MAX_BUFFERED_BYTES) stream.resume();
         });
@@ -133,8 +139,8 @@ export function createApiServer(options: ApiServerOptions) {
       const stream = options.observer.getFlows(parsed.request, {
         send: (response) => {
           if (ws.readyState !== ws.OPEN) return;
-          batch.push(JSON.stringify(response));
-          if (batch.length >= MAX_BATCH) flush();
+          batch.push(interner ? interner.encode(response) : JSON.stringify(response));
+          if (batch.length >= MAX_RESPONSES_PER_BATCH) flush();
           else if (!flushQueued) {
             flushQueued = true;
             setImmediate(flush);

@@ -6,3 +6,4 @@ export { AgentRefusal, observeAgent, type ObserveHandlers, type ObserveStream } 
 export { fetchAgentStatus } from './statusClient.ts';
 export { observeRequestSchema, parseObserveRequest, type GetFlowsRequest } from './observeRequestSchema.ts';
 export { securityLabels } from './identityAllocator.ts';
+export { createEndpointInterner, INTERNED_ENDPOINTS, MAX_INTERNED_ENDPOINTS, OBSERVE_ENCODING_PARAM, type ObserveEncoding } from './observerEncoding.ts';

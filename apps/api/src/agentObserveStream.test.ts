@@ -20,7 +20,7 @@ const agentBatch = (responses: GetFlowsResponse[]) => `[${responses.map((r) => J
 
 function items(text: string) {
   const decoded = decodeObserveMessage(text);
-  if (decoded.kind !== 'items') throw new Error(`expected items, got ${decoded.kind}: ${decoded.error}`);
+  if (decoded.kind !== 'items') throw new Error(`expected items, got ${decoded.kind}: ${'error' in decoded ? decoded.error : ''}`);
   return decoded.items;
 }
 
@@ -53,14 +53,14 @@ describe('decodeObserveMessage', () => {
     expect(items(JSON.stringify([flowResponse(1)], null, 1)).map((item) => item.response)).toEqual([flowResponse(1)]);
     const reordered = { node_name: 'node-1', time: flowResponse(1).time, flow: flowResponse(1).flow };
     expect(items(JSON.stringify([reordered])).map((item) => item.response)).toEqual([reordered]);
-    expect(items(JSON.stringify(flowResponse(8)))).toEqual([{ response: flowResponse(8), flowJson: undefined }]);
+    expect(items(JSON.stringify(flowResponse(8)))).toEqual([{ response: flowResponse(8), flowJson: undefined, flowBytes: undefined }]);
     expect(items('[]')).toEqual([]);
   });
 
   it('parses a batch whole when a node name needs escaping', () => {
     const flow = flowAt('node-"1"', 1);
     const response = { flow, node_name: 'node-"1"', time: flow.time };
-    expect(items(agentBatch([response]))).toEqual([{ response, flowJson: undefined }]);
+    expect(items(agentBatch([response]))).toEqual([{ response, flowJson: undefined, flowBytes: undefined }]);
   });
 
   it('says what is wrong with a message that is not the observer protocol', () => {

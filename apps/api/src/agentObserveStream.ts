@@ -1,20 +1,42 @@
 import WebSocket from 'ws';
-import { AgentRefusal, describeAgent, observeUrl, type AgentAddress, type GetFlowsRequest, type ObserveStream } from '@tycho/agent/client';
+import {
+  AgentRefusal,
+  describeAgent,
+  INTERNED_ENDPOINTS,
+  OBSERVE_ENCODING_PARAM,
+  observeUrl,
+  type AgentAddress,
+  type GetFlowsRequest,
+  type ObserveStream,
+} from '@tycho/agent/client';
 import type { Flow, GetFlowsResponse } from '@tycho/flow';
+import { InternedEndpoints } from './internedEndpoints.ts';
 
 /** One GetFlowsResponse of an agent's `/v1/observe` message. */
 export interface ObservedItem {
   response: GetFlowsResponse;
   /**
-   * The flow's JSON text exactly as the agent sent it, so the API can pass it
-   * on without serialising the flow again. Undefined for lost events, and for
-   * messages laid out other than the agent lays them out (see below).
+   * The flow's JSON text exactly as the agent sent it (interned: with the
+   * endpoints' texts spliced back, the text the plain encoding carries), so
+   * the API can pass it on without serialising the flow again. Undefined for
+   * lost events, and for messages laid out other than the agent lays them out
+   * (see below).
    */
   flowJson: string | undefined;
+  /**
+   * The same text as bytes (UTF-8), in pieces: views of the agent's message
+   * and, interned, the endpoints' bytes. The stream hub builds its batches
+   * from them without encoding the text again. Undefined when `flowJson` is,
+   * and for messages that are not all ASCII (where the text's offsets are not
+   * the bytes' offsets).
+   */
+  flowBytes: Uint8Array[] | undefined;
 }
 
 export type DecodedObserveMessage =
   | { kind: 'items'; items: ObservedItem[] }
+  /** Endpoint definitions of the interned encoding, now in the connection's table. */
+  | { kind: 'definitions' }
   /** The agent refused the request (`{"error": …}`). */
   | { kind: 'refusal'; error: string }
   /** Not the observer protocol; `error` says what was wrong. */
@@ -37,10 +59,19 @@ const BETWEEN_NAMES = '","time":"';
  * message; so the cut is exact and the message is valid JSON, as if parsed
  * whole. Anything else (lost-events items, other key orders or spacing) is
  * parsed whole, without flow texts.
+ *
+ * With `endpoints` (a connection that asked for the interned encoding), a
+ * definitions message goes into that table, and flows that refer to
+ * endpoints by id get them back, in the flow and in its text. A message is
+ * taken whole or not at all: a bad definition or ref makes it invalid.
+ *
+ * With `bytes`, the message as it arrived, each cut flow also gets its bytes
+ * (`flowBytes`) when the message is all ASCII.
  */
-export function decodeObserveMessage(text: string): DecodedObserveMessage {
-  const items = text.startsWith('[{"flow":') && text.endsWith('}]') ? cutBatch(text) : undefined;
-  if (items) return { kind: 'items', items };
+export function decodeObserveMessage(text: string, endpoints?: InternedEndpoints, bytes?: Uint8Array): DecodedObserveMessage {
+  const ascii = bytes !== undefined && bytes.length === text.length ? bytes : undefined;
+  const items = text.startsWith('[{"flow":') && text.endsWith('}]') ? cutBatch(text, ascii) : undefined;
+  if (items) return endpoints ? resolved(items, endpoints) : { kind: 'items', items };
   let message: unknown;
   try {
     message = JSON.parse(text);
@@ -48,20 +79,44 @@ export function decodeObserveMessage(text: string): DecodedObserveMessage {
     return { kind: 'invalid', error: `sent a message that is not JSON: ${text.slice(0, 120)}` };
   }
   if (isObject(message) && typeof message.error === 'string') return { kind: 'refusal', error: message.error };
+  if (isObject(message) && ('endpoints' in message || 'reset_endpoints' in message)) {
+    if (!endpoints) return { kind: 'invalid', error: `sent endpoint definitions, which were not asked for: ${text.slice(0, 120)}` };
+    const error = endpoints.define(message);
+    return error === undefined ? { kind: 'definitions' } : { kind: 'invalid', error };
+  }
+  const decoded: ObservedItem[] = [];
   if (Array.isArray(message)) {
-    const decoded: ObservedItem[] = [];
     for (const item of message as unknown[]) {
       if (!isResponse(item)) return { kind: 'invalid', error: `sent a batch with an item that is neither a flow nor lost events: ${JSON.stringify(item)?.slice(0, 120)}` };
-      decoded.push({ response: item, flowJson: undefined });
+      decoded.push({ response: item, flowJson: undefined, flowBytes: undefined });
     }
-    return { kind: 'items', items: decoded };
+  } else if (isResponse(message)) {
+    decoded.push({ response: message, flowJson: undefined, flowBytes: undefined });
+  } else {
+    return { kind: 'invalid', error: `sent a message that is neither a flow nor lost events: ${text.slice(0, 120)}` };
   }
-  if (isResponse(message)) return { kind: 'items', items: [{ response: message, flowJson: undefined }] };
-  return { kind: 'invalid', error: `sent a message that is neither a flow nor lost events: ${text.slice(0, 120)}` };
+  return endpoints ? resolved(decoded, endpoints) : { kind: 'items', items: decoded };
 }
 
-/** The items of a batch in the agent's layout, each flow parsed from its own text; undefined if the message is laid out otherwise. */
-function cutBatch(text: string): ObservedItem[] | undefined {
+/** The items with their flows' endpoint refs resolved, or what is wrong with the first that cannot be. */
+function resolved(items: ObservedItem[], endpoints: InternedEndpoints): DecodedObserveMessage {
+  for (const item of items) {
+    const flow = item.response.flow;
+    if (!flow) continue;
+    const whole = endpoints.resolve(flow, item.flowJson, item.flowBytes?.[0]);
+    if (!whole.ok) return { kind: 'invalid', error: whole.error };
+    item.flowJson = whole.flowJson;
+    item.flowBytes = whole.flowBytes;
+  }
+  return { kind: 'items', items };
+}
+
+/**
+ * The items of a batch in the agent's layout, each flow parsed from its own
+ * text (and given its bytes from `ascii`, the message's bytes, one per
+ * character); undefined if the message is laid out otherwise.
+ */
+function cutBatch(text: string, ascii: Uint8Array | undefined): ObservedItem[] | undefined {
   const items: ObservedItem[] = [];
   const last = text.length - 1; // the closing ']'
   // `{"` never occurs inside a JSON string (a quote in a string is escaped), so each
@@ -81,7 +136,8 @@ function cutBatch(text: string): ObservedItem[] | undefined {
     const flowJson = text.slice(start + FLOW_ITEM.length, tail);
     const flow = parseObject(flowJson);
     if (flow === undefined) return undefined;
-    items.push({ response: { flow: flow as unknown as Flow, node_name: text.slice(nodeStart, nodeEnd), time: text.slice(timeStart, timeEnd) }, flowJson });
+    const flowBytes = ascii ? [ascii.subarray(start + FLOW_ITEM.length, tail)] : undefined;
+    items.push({ response: { flow: flow as unknown as Flow, node_name: text.slice(nodeStart, nodeEnd), time: text.slice(timeStart, timeEnd) }, flowJson, flowBytes });
     if (next < 0) return items;
     start = next + 1;
   }
@@ -126,7 +182,9 @@ const MAX_QUEUED_MESSAGES = 8;
 /**
  * The relay's follower of one agent's `/v1/observe`: `observeAgent`
  * (`@tycho/agent/client`) with the same request, states and errors, but
- * handing over each flow's text with it (`decodeObserveMessage`).
+ * handing over each flow's text with it (`decodeObserveMessage`). It asks
+ * for the interned-endpoints encoding; an agent that does not know it
+ * ignores the question and sends plain batches, which are taken as they are.
  *
  * Messages are read as they arrive and handled one per event-loop turn, in
  * order, so the socket is read (and the agent can go on sending) between
@@ -134,18 +192,21 @@ const MAX_QUEUED_MESSAGES = 8;
  * stream ends, what was read is handled before `done` settles.
  */
 export function observeAgentItems(agent: AgentAddress, request: GetFlowsRequest, handlers: ObservedItemHandlers): ObserveStream {
-  const ws = new WebSocket(observeUrl(agent));
+  const ws = new WebSocket(`${observeUrl(agent)}?${OBSERVE_ENCODING_PARAM}=${INTERNED_ENDPOINTS}`);
+  const endpoints = new InternedEndpoints();
   let refusal: string | undefined;
   let closedByUs = false;
-  const queue: string[] = [];
+  /** Messages read and not handled yet: their text, and their bytes as they arrived. */
+  const queue: { text: string; bytes: Uint8Array | undefined }[] = [];
   let handling = false;
-  const handleMessage = (text: string): void => {
+  const handleMessage = ({ text, bytes }: { text: string; bytes: Uint8Array | undefined }): void => {
     if (refusal !== undefined || closedByUs) return;
-    const decoded = decodeObserveMessage(text);
+    const decoded = decodeObserveMessage(text, endpoints, bytes);
     if (decoded.kind === 'items') {
       for (const item of decoded.items) handlers.onItem(item);
       return;
     }
+    if (decoded.kind === 'definitions') return;
     refusal = decoded.error;
     if (decoded.kind === 'invalid') {
       queue.length = 0;
@@ -154,8 +215,8 @@ export function observeAgentItems(agent: AgentAddress, request: GetFlowsRequest,
     }
   };
   const handleNext = (): void => {
-    const text = queue.shift();
-    if (text !== undefined) handleMessage(text);
+    const message = queue.shift();
+    if (message !== undefined) handleMessage(message);
     if (queue.length > 0) setImmediate(handleNext);
     else handling = false;
     if (queue.length < MAX_QUEUED_MESSAGES && ws.isPaused && ws.readyState === ws.OPEN) ws.resume();
@@ -171,7 +232,7 @@ export function observeAgentItems(agent: AgentAddress, request: GetFlowsRequest,
     });
     ws.on('message', (data) => {
       if (refusal !== undefined || closedByUs) return;
-      queue.push(data.toString());
+      queue.push({ text: data.toString(), bytes: Buffer.isBuffer(data) ? data : undefined });
       if (queue.length >= MAX_QUEUED_MESSAGES) ws.pause();
       if (!handling) {
         handling = true;

@@ -1,9 +1,13 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { parseAgentAddress } from '@tycho/agent/client';
-import { limitFlows, mergeByTime, type GetFlowsResponse } from '@tycho/flow';
+import { limitFlows, mergeByTime, type Flow, type GetFlowsResponse } from '@tycho/flow';
 import type { NodeView } from './agentRelay.ts';
 import { startTychoApi } from './apiServer.ts';
-import { flowAt, httpGet, startTestCluster, testAgent, uuids, waitFor, type TestCluster } from './testAgents.ts';
+import { flowAt, httpGet, startTestCluster, streamClient, testAgent, uuids, waitFor, type TestCluster } from './testAgents.ts';
 
 let cluster: TestCluster | undefined;
 afterEach(async () => {
@@ -20,6 +24,33 @@ async function heldUuids(c: TestCluster): Promise<(string | undefined)[]> {
 }
 
 const stateOf = async (c: TestCluster, node: string) => (await nodes(c)).find((n) => n.name === node)?.state;
+
+/**
+ * An agent stand-in on `<socketDir>/<node>/agent.sock` that answers every
+ * `/v1/observe` request (whatever its URL asks) by sending `messages`, and
+ * records the URLs it was asked on.
+ */
+async function scriptedAgent(socketDir: string, node: string, messages: string[]): Promise<{ urls: string[]; close(): Promise<void> }> {
+  mkdirSync(join(socketDir, node), { recursive: true });
+  const server: Server = createServer((_req, res) => res.writeHead(404).end());
+  const wss = new WebSocketServer({ server, path: '/v1/observe' });
+  const urls: string[] = [];
+  wss.on('connection', (ws: WebSocket, req) => {
+    urls.push(req.url ?? '');
+    ws.once('message', () => messages.forEach((message) => ws.send(message)));
+  });
+  await new Promise<void>((resolve) => server.listen(join(socketDir, node, 'agent.sock'), resolve));
+  return {
+    urls,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const plainBatch = (flows: Flow[]) => `[${flows.map((flow) => JSON.stringify({ flow, node_name: flow.node_name, time: flow.time })).join(',')}]`;
 
 describe('agent relay', () => {
   it('marks a node UNAVAILABLE when its agent stops, and CONNECTED again with flows flowing when it is back', async () => {
@@ -115,5 +146,69 @@ describe('agent relay', () => {
     expect(uuids(await all('number=2&since=2024-01-01T00:00:03Z&until=2024-01-01T00:00:04Z'))).toEqual(['node-2-3', 'node-2-4']);
     expect(uuids(await all('number=2&first=true&since=2024-01-01T00:00:03Z'))).toEqual(['node-1-3', 'node-1-3b']);
     expect(uuids(await all('until=2024-01-01T00:00:02Z'))).toEqual(['node-1-1', 'node-2-2']);
+  });
+
+  it('relays an agent that interns endpoints exactly as the plain encoding would: held flows, their texts, lost events, the stream', async () => {
+    cluster = await startTestCluster(['node-1']);
+    const c = cluster;
+    const [one] = c.agents;
+    await waitFor(async () => (await stateOf(c, 'node-1')) === 'CONNECTED', 'node-1 connected');
+    const texts: (string | undefined)[] = [];
+    c.api.relay.onFlow((_flow, _timeNs, flowJson) => texts.push(flowJson));
+    const client = await streamClient(c.api.url);
+    client.send({ type: 'subscribe' });
+    await waitFor(() => client.batches().length > 0, 'the first batch');
+
+    const relabelled = flowAt('node-1', 3, { destination: { identity: 301, namespace: 'default', labels: ['k8s:app=echo-a', 'k8s:version=v2'], pod_name: 'echo-a-1' } });
+    const flows = [flowAt('node-1', 1), flowAt('node-1', 2), relabelled, flowAt('node-1', 4), flowAt('node-1', 5, { source: undefined })];
+    one?.publish(...flows.slice(0, 4));
+    await waitFor(() => texts.length === 4, 'the first four flows');
+    one?.observer.reportLost('PERF_EVENT_RING_BUFFER', 2);
+    // Its own batch: a batch with lost events is parsed whole, without texts, in either encoding.
+    await waitFor(() => c.api.relay.heldFlows().some((r) => r.lost_events), 'the lost events');
+    one?.publish(flows[4]!);
+    await waitFor(() => texts.length === 5, 'the last flow');
+
+    expect(texts).toEqual(flows.map((flow) => JSON.stringify(flow)));
+    const held = c.api.relay.heldFlows();
+    // The lost record is timed now, after the flows' times.
+    expect(held.map((r) => r.flow ?? r.lost_events)).toEqual([...JSON.parse(JSON.stringify(flows)), { source: 'PERF_EVENT_RING_BUFFER', num_events_lost: 2 }]);
+    await waitFor(() => client.batches().flatMap((b) => b.flows).length === 5, 'five flows streamed');
+    expect(client.batches().flatMap((b) => b.flows)).toEqual(JSON.parse(JSON.stringify(flows)));
+    client.close();
+  });
+
+  it('follows an older agent that does not know the interned encoding and answers in the plain one', async () => {
+    cluster = await startTestCluster([]);
+    const c = cluster;
+    const flows = [flowAt('node-old', 1), flowAt('node-old', 2)];
+    const old = await scriptedAgent(c.socketDir, 'node-old', [plainBatch(flows)]);
+    try {
+      await waitFor(async () => (await heldUuids(c)).length === 2, 'the old agent’s flows');
+      expect(old.urls[0]).toBe('/v1/observe?encoding=interned-endpoints');
+      expect(c.api.relay.heldFlows().map((r) => r.flow)).toEqual(flows);
+    } finally {
+      await old.close();
+    }
+  });
+
+  it('reports a malformed message from an agent and keeps it out of the held flows, which stay as they were', async () => {
+    cluster = await startTestCluster([]);
+    const c = cluster;
+    const good = flowAt('node-bad', 1);
+    const endpoints = `{"endpoints":[[0,${JSON.stringify(good.source)}],[1,${JSON.stringify(good.destination)}]]}`;
+    const asRefs = (flow: Flow) => plainBatch([flow]).replace(JSON.stringify(good.source), '0').replace(JSON.stringify(good.destination), '1');
+    const broken = asRefs(flowAt('node-bad', 2)).replace('"destination":1', '"destination":9');
+    const bad = await scriptedAgent(c.socketDir, 'node-bad', [endpoints, asRefs(good), `${broken.slice(0, -1)},${asRefs(flowAt('node-bad', 3)).slice(1)}`]);
+    try {
+      // Between reconnects (each refused again) the node is ERROR with the reason.
+      const reported = await waitFor(async () => (await nodes(c)).find((n) => n.name === 'node-bad' && n.state === 'ERROR'), 'the node reported');
+      expect(reported.error).toBe('node-bad: sent flow node-bad-2 with destination 9, an endpoint it has not defined');
+      // The good flow is held, as it was sent; nothing of the bad message is (the reconnect replays only the good one).
+      expect(c.api.relay.heldFlows().map((r) => r.flow)).toEqual([good]);
+      expect((await c.get('/api/v1/status')).status).toBe(200);
+    } finally {
+      await bad.close();
+    }
   });
 });

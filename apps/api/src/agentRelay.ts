@@ -115,10 +115,12 @@ interface RelayNode {
 }
 
 /**
- * Called with each flow as it arrives, its time in epoch nanoseconds, and its
- * JSON text as the agent sent it (undefined when not known: serialise the flow).
+ * Called with each flow as it arrives, its time in epoch nanoseconds, its
+ * JSON text as the agent sent it (undefined when not known: serialise the
+ * flow), its time in epoch milliseconds, and the text's bytes in pieces when
+ * known (`ObservedItem.flowBytes`).
  */
-type FlowListener = (flow: Flow, timeNs: bigint, flowJson: string | undefined) => void;
+type FlowListener = (flow: Flow, timeNs: bigint, flowJson: string | undefined, timeMs: number, flowBytes: Uint8Array[] | undefined) => void;
 
 const DEFAULT_RESCAN_MS = 2000;
 const DEFAULT_STATUS_POLL_MS = 2000;
@@ -314,7 +316,7 @@ export class AgentRelay {
     return keys;
   }
 
-  private receive(node: RelayNode, { response, flowJson }: ObservedItem): void {
+  private receive(node: RelayNode, { response, flowJson, flowBytes }: ObservedItem): void {
     if (node.replayed.size > 0 && node.replayed.has(responseKey(response))) return;
     const time = response.flow?.time ?? response.time;
     const timeNs = node.times.epochNs(time) ?? BigInt(this.now()) * 1_000_000n;
@@ -324,8 +326,9 @@ export class AgentRelay {
     if (!node.newest || timeNs > node.newest.timeNs) node.newest = { time, timeNs };
     const flow = response.flow;
     if (!flow) return;
-    this.rate.add(Number(timeNs / 1_000_000n));
-    for (const listener of this.listeners) listener(flow, timeNs, flowJson);
+    const timeMs = Number(timeNs / 1_000_000n);
+    this.rate.add(timeMs);
+    for (const listener of this.listeners) listener(flow, timeNs, flowJson, timeMs, flowBytes);
   }
 
   private pollStatus(): void {

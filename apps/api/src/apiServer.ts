@@ -38,7 +38,7 @@ export async function startTychoApi(options: TychoApiOptions) {
   const namespaces = new NamespaceCatalog(options.kube);
   relay.onFlow((flow) => namespaces.add(flow));
   const metrics = new MetricsTimeline();
-  relay.onFlow((flow, timeNs) => metrics.add(flow, Number(timeNs / 1_000_000n)));
+  relay.onFlow((flow, _timeNs, _flowJson, timeMs) => metrics.add(flow, timeMs));
   const serviceMaps = new ServiceMapService(relay);
   const hub = createStreamHub({ relay, serviceMaps, ...options.stream, log });
   const app = createApp({ relay, serviceMaps, namespaces, metrics, webDir: options.webDir, log, ...(options.kube ? { kube: options.kube } : {}) });

@@ -33,6 +33,18 @@ describe('/api/v1/stream', () => {
     expect(batches.at(-1)?.status).toMatchObject({ num_connected_nodes: 2 });
   });
 
+  it('streams flows exactly as published, whether their batch is all ASCII (sent as bytes) or not (sent as text)', async () => {
+    cluster = await startTestCluster(['node-1']);
+    const client = await subscribed(cluster);
+    const ascii = flowAt('node-1', 1);
+    const accented = flowAt('node-1', 2, { uuid: 'café-2', destination: { identity: 301, namespace: 'default', labels: ['k8s:app=écho'], pod_name: 'écho-1' } });
+    cluster.agents[0]?.publish(ascii);
+    await waitFor(() => streamedUuids(client).length === 1, 'the ASCII flow');
+    cluster.agents[0]?.publish(accented);
+    await waitFor(() => streamedUuids(client).length === 2, 'the accented flow');
+    expect(client.batches().flatMap((b) => b.flows)).toEqual([ascii, accented]);
+  });
+
   it('starts with the whole map of the namespace, marked as a reset', async () => {
     cluster = await startTestCluster(['node-1']);
     cluster.agents[0]?.publish(flowAt('node-1', 1), kubeSystemFlow('node-1', 2));

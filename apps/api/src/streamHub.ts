@@ -49,14 +49,16 @@ interface Subscription {
 interface StreamClient {
   ws: WebSocket;
   subscription: Subscription | undefined;
-  /** Flows to send: their JSON text as the agent sent it, or the flow where the text is not known. */
-  pending: (string | Flow)[];
+  /** Flows to send: their JSON text's bytes in pieces, or the text, or the flow where neither is known. */
+  pending: (Uint8Array[] | string | Flow)[];
   /** The time (epoch ns) of each pending flow, as the relay read it. */
   pendingNs: bigint[];
   dropped: number;
 }
 
 const MAX_MESSAGE_BYTES = 256 * 1024;
+const BATCH_HEAD = Buffer.from('{"type":"batch","flows":[');
+const COMMA = Buffer.from(',');
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const subscribeSchema = z.strictObject({
@@ -87,13 +89,13 @@ export function createStreamHub(options: StreamHubOptions) {
   const clients = new Set<StreamClient>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 
-  const stopFlows = options.relay.onFlow((flow, timeNs, flowJson) => {
+  const stopFlows = options.relay.onFlow((flow, timeNs, flowJson, _timeMs, flowBytes) => {
     for (const client of clients) {
       const subscription = client.subscription;
       if (!subscription) continue;
       if (subscription.namespace !== undefined && !inNamespace(flow, subscription.namespace)) continue;
       if (!subscription.matches(flow)) continue;
-      client.pending.push(flowJson ?? flow);
+      client.pending.push(flowBytes ?? flowJson ?? flow);
       client.pendingNs.push(timeNs);
       if (client.pending.length >= 2 * maxPending) trimPending(client);
     }
@@ -114,16 +116,17 @@ export function createStreamHub(options: StreamHubOptions) {
 
   function sendBatches(): void {
     let status: string | undefined;
-    // A flow goes out as the text its agent sent; one without it is serialised once per
-    // round of batches, whatever the number of subscribers it goes to.
-    const serialised = new Map<Flow, string>();
-    const json = (flow: Flow): string => {
-      let text = serialised.get(flow);
-      if (text === undefined) {
-        text = JSON.stringify(flow);
-        serialised.set(flow, text);
+    // A flow goes out as the bytes (or text) its agent sent; one without them is serialised
+    // once per round of batches, whatever the number of subscribers it goes to.
+    const serialised = new Map<Flow, Uint8Array>();
+    const bytesOf = (flow: Flow | string): Uint8Array => {
+      if (typeof flow === 'string') return Buffer.from(flow);
+      let bytes = serialised.get(flow);
+      if (bytes === undefined) {
+        bytes = Buffer.from(JSON.stringify(flow));
+        serialised.set(flow, bytes);
       }
-      return text;
+      return bytes;
     };
     for (const client of clients) {
       const subscription = client.subscription;
@@ -147,23 +150,30 @@ export function createStreamHub(options: StreamHubOptions) {
         removedCards: first ? [] : changes.removedCards,
         removedLinks: first ? [] : changes.removedLinks,
       });
-      // The same JSON as JSON.stringify of a StreamMessage batch, built from the flows' text
-      // with one join, so the message is one flat string (not a rope ws would flatten again).
-      const head = '{"type":"batch","flows":[';
-      const tail = `],"map":${map},"status":${status}${first ? ',"reset":true' : ''}${client.dropped > 0 ? `,"dropped":${client.dropped}` : ''}}`;
-      const parts: string[] = new Array<string>(pending.length);
+      // The same JSON as JSON.stringify of a StreamMessage batch, built as bytes from the
+      // flows' bytes with one copy, so it is neither joined as text nor encoded again by ws.
+      const tail = Buffer.from(`],"map":${map},"status":${status}${first ? ',"reset":true' : ''}${client.dropped > 0 ? `,"dropped":${client.dropped}` : ''}}`);
+      const parts: Uint8Array[] = [BATCH_HEAD];
+      let length = BATCH_HEAD.length + tail.length;
       for (let i = 0; i < pending.length; i++) {
-        const index = order ? order[i]! : i;
-        const flow = pending[index]!;
-        parts[i] = typeof flow === 'string' ? flow : json(flow);
+        if (i > 0) {
+          parts.push(COMMA);
+          length += 1;
+        }
+        const flow = pending[order ? order[i]! : i]!;
+        if (Array.isArray(flow)) {
+          for (const piece of flow) {
+            parts.push(piece);
+            length += piece.length;
+          }
+        } else {
+          const bytes = bytesOf(flow);
+          parts.push(bytes);
+          length += bytes.length;
+        }
       }
-      if (parts.length === 0) {
-        sendText(client, head + tail);
-      } else {
-        parts[0] = head + parts[0];
-        parts[parts.length - 1] += tail;
-        sendText(client, parts.join(','));
-      }
+      parts.push(tail);
+      sendText(client, Buffer.concat(parts, length));
       subscription.mapVersion = changes.version;
       client.pending = [];
       client.pendingNs = [];
@@ -171,8 +181,9 @@ export function createStreamHub(options: StreamHubOptions) {
     }
   }
 
-  function sendText(client: StreamClient, text: string): void {
-    if (client.ws.readyState === client.ws.OPEN) client.ws.send(text);
+  /** Sends UTF-8 JSON as a text message. */
+  function sendText(client: StreamClient, text: Uint8Array): void {
+    if (client.ws.readyState === client.ws.OPEN) client.ws.send(text, { binary: false });
   }
 
   function subscribe(client: StreamClient, data: string): void {

@@ -34,4 +34,19 @@ describe('CardIdentityCache', () => {
     expect(cache.lookup(undefined, undefined)).toBeUndefined();
     expect(cache.lookup({ namespace: 'default' }, undefined)).toBeUndefined();
   });
+
+  it('knows a frozen endpoint object by identity, and it keeps its own identity after its pod changed', () => {
+    const cache = new CardIdentityCache<string>();
+    const before = Object.freeze(pod('default', 'echo-a', 300, ['k8s:app=echo']));
+    const first = cache.lookup(before, undefined);
+    expect(cache.lookup(before, undefined)).toBe(first);
+    const relabelled = cache.lookup(Object.freeze(pod('default', 'echo-a', 300, ['k8s:app=echo-v2'])), undefined);
+    expect(relabelled?.identity.title).toBe('echo-v2');
+    expect(cache.lookup(before, undefined)).toBe(first);
+    expect(first?.identity.title).toBe('echo');
+    // A world endpoint object is shared by flows with different DNS names: each name still gets its card.
+    const frozenWorld = Object.freeze({ ...world });
+    expect(cache.lookup(frozenWorld, ['one.one.one.one.'])?.identity.id).toBe('world:one.one.one.one');
+    expect(cache.lookup(frozenWorld, ['www.google.com'])?.identity.id).toBe('world:www.google.com');
+  });
 });

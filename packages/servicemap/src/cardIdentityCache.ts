@@ -25,23 +25,38 @@ const MAX_ENTRIES = 65_536;
  * and the remembered identity is reused while those fields are unchanged.
  * The same endpoint thus yields the same `KnownEndpoint` object, which lets a
  * caller skip work it already did for it (its `slot`).
+ *
+ * A frozen endpoint object (the relay shares one per endpoint an agent
+ * interned, frozen with everything in it) is also remembered by identity, so
+ * seeing it again costs one lookup and no comparison of its fields.
  */
 export class CardIdentityCache<Slot> {
   private readonly byPod = new Map<string, KnownEndpoint<Slot>>();
   private readonly byIdentity = new Map<number, KnownEndpoint<Slot>>();
+  private byObject = new WeakMap<Endpoint, KnownEndpoint<Slot>>();
 
   lookup(endpoint: Endpoint | undefined, names: readonly string[] | undefined): KnownEndpoint<Slot> | undefined {
-    const podName = endpoint?.pod_name;
-    const securityIdentity = endpoint?.identity;
-    if (!endpoint || (!podName && securityIdentity === undefined)) return undefined;
+    if (!endpoint) return undefined;
+    const dnsName = names === undefined || names.length === 0 ? undefined : firstName(names);
+    const frozen = Object.isFrozen(endpoint);
+    if (frozen) {
+      const seen = this.byObject.get(endpoint);
+      if (seen !== undefined && seen.dnsName === dnsName) return seen;
+    }
+    const podName = endpoint.pod_name;
+    const securityIdentity = endpoint.identity;
+    if (!podName && securityIdentity === undefined) return undefined;
     const table = podName ? this.byPod : this.byIdentity;
     const key = podName || securityIdentity!;
     const known = (table as Map<string | number, KnownEndpoint<Slot>>).get(key);
-    const dnsName = names === undefined || names.length === 0 ? undefined : firstName(names);
-    if (known && sameEndpoint(known, endpoint, dnsName)) return known;
+    if (known && sameEndpoint(known, endpoint, dnsName)) {
+      if (frozen) this.byObject.set(endpoint, known);
+      return known;
+    }
     if (this.byPod.size + this.byIdentity.size >= MAX_ENTRIES) {
       this.byPod.clear();
       this.byIdentity.clear();
+      this.byObject = new WeakMap();
     }
     const workload = endpoint.workloads?.[0];
     const entry: KnownEndpoint<Slot> = {
@@ -56,6 +71,7 @@ export class CardIdentityCache<Slot> {
       dnsName,
     };
     (table as Map<string | number, KnownEndpoint<Slot>>).set(key, entry);
+    if (frozen) this.byObject.set(endpoint, entry);
     return entry;
   }
 }
