@@ -43,7 +43,6 @@ export type DecodedObserveMessage =
   | { kind: 'invalid'; error: string };
 
 const FLOW_ITEM = '{"flow":';
-const NEXT_FLOW_ITEM = ',{"flow":';
 const AFTER_FLOW = ',"node_name":';
 const BETWEEN_NAMES = '","time":"';
 
@@ -69,7 +68,8 @@ const BETWEEN_NAMES = '","time":"';
  * (`flowBytes`) when the message is all ASCII.
  */
 export function decodeObserveMessage(text: string, endpoints?: InternedEndpoints, bytes?: Uint8Array): DecodedObserveMessage {
-  const ascii = bytes !== undefined && bytes.length === text.length ? bytes : undefined;
+  // A plain Uint8Array view, not a Buffer: its subarrays (several per flow) cost less to make.
+  const ascii = bytes !== undefined && bytes.length === text.length ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) : undefined;
   const items = text.startsWith('[{"flow":') && text.endsWith('}]') ? cutBatch(text, ascii) : undefined;
   if (items) return endpoints ? resolved(items, endpoints) : { kind: 'items', items };
   let message: unknown;
@@ -122,7 +122,7 @@ function cutBatch(text: string, ascii: Uint8Array | undefined): ObservedItem[] |
   // `{"` never occurs inside a JSON string (a quote in a string is escaped), so each
   // `,{"flow":` is the start of an item or of a nested object; a nested one makes a piece fail to parse.
   for (let start = 1; ; ) {
-    const next = text.indexOf(NEXT_FLOW_ITEM, start + FLOW_ITEM.length);
+    const next = nextFlowItem(text, start + FLOW_ITEM.length);
     const end = next < 0 ? last : next;
     const tail = text.lastIndexOf(AFTER_FLOW, end);
     if (tail <= start + FLOW_ITEM.length) return undefined;
@@ -141,6 +141,18 @@ function cutBatch(text: string, ascii: Uint8Array | undefined): ObservedItem[] |
     if (next < 0) return items;
     start = next + 1;
   }
+}
+
+/**
+ * `text.indexOf(',{"flow":', from)`, found by searching for FLOW_ITEM: a
+ * pattern that starts with `,` makes V8 stop at every comma, and costs
+ * about three times more.
+ */
+function nextFlowItem(text: string, from: number): number {
+  for (let at = text.indexOf(FLOW_ITEM, from + 1); at >= 0; at = text.indexOf(FLOW_ITEM, at + 1)) {
+    if (text.charCodeAt(at - 1) === 44 /* , */) return at - 1;
+  }
+  return -1;
 }
 
 /** A JSON object's text parsed, or undefined when it is not JSON or not an object. */

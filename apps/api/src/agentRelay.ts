@@ -319,14 +319,15 @@ export class AgentRelay {
   private receive(node: RelayNode, { response, flowJson, flowBytes }: ObservedItem): void {
     if (node.replayed.size > 0 && node.replayed.has(responseKey(response))) return;
     const time = response.flow?.time ?? response.time;
-    const timeNs = node.times.epochNs(time) ?? BigInt(this.now()) * 1_000_000n;
+    const parsedNs = node.times.epochNs(time);
+    const timeNs = parsedNs ?? BigInt(this.now()) * 1_000_000n;
     if (node.lastTimeNs !== undefined && timeNs < node.lastTimeNs) node.lastInversion = node.held.writePosition;
     node.lastTimeNs = timeNs;
     node.held.write({ timeNs, response: flowJson === undefined ? response : undefined, flowJson, nodeName: response.node_name, time: response.time });
     if (!node.newest || timeNs > node.newest.timeNs) node.newest = { time, timeNs };
     const flow = response.flow;
     if (!flow) return;
-    const timeMs = Number(timeNs / 1_000_000n);
+    const timeMs = parsedNs === undefined ? Number(timeNs / 1_000_000n) : node.times.lastMs;
     this.rate.add(timeMs);
     for (const listener of this.listeners) listener(flow, timeNs, flowJson, timeMs, flowBytes);
   }

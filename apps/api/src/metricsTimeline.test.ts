@@ -100,6 +100,15 @@ describe('MetricsTimeline', () => {
     expect(metrics.summary('1m').top_ports).toEqual([{ port: 8080, protocol: 'TCP', flows: 2 }, { port: 53, protocol: 'UDP', flows: 1 }]);
   });
 
+  it('counts the same port number of TCP and UDP apart, in all and in each namespace', () => {
+    const metrics = timeline();
+    addAll(metrics, flowAgo(10, { l4: { UDP: { source_port: 40000, destination_port: 8080 } } }), flowAgo(10), flowAgo(10), flowAgo(10, { l4: { TCP: { destination_port: 80 } } }));
+    const expected = [{ port: 8080, protocol: 'TCP', flows: 2 }, { port: 80, protocol: 'TCP', flows: 1 }, { port: 8080, protocol: 'UDP', flows: 1 }];
+    expect(metrics.summary('1m').top_ports).toEqual(expected);
+    const namespace = flowAgo(10)[0].source?.namespace ?? '';
+    expect(metrics.summary('1m', namespace).top_ports).toEqual(expected);
+  });
+
   it('keeps at most maxPortsPerBucket distinct ports in a bucket', () => {
     const metrics = new MetricsTimeline({ now: () => NOW, maxPortsPerBucket: 2 });
     for (const port of [1000, 2000, 3000, 1000]) metrics.add(...flowAgo(10, { l4: { TCP: { destination_port: port } } }));

@@ -97,6 +97,8 @@ export class MetricsTimeline {
   private readonly maxNamespaces: number;
   private readonly maxPorts: number;
   private readonly now: () => number;
+  /** `port/protocol` keys of ports 0–65535 by `port * 2 + (UDP ? 1 : 0)`: the same string each time, so the maps hash it once. */
+  private readonly portKeys = new Map<number, string>();
 
   constructor(options: MetricsTimelineOptions = {}) {
     this.bucketMs = options.bucketMs ?? 5000;
@@ -117,11 +119,12 @@ export class MetricsTimeline {
     const current = Math.floor(this.now() / this.bucketMs);
     if (!Number.isFinite(index) || index > current + 1 || index <= current - this.buckets.length + 1) return;
     const bucket = this.bucketAt(index);
-    count(bucket.all, flow, this.maxPorts);
+    const port = this.destinationPort(flow);
+    count(bucket.all, flow, port, this.maxPorts);
     const source = flow.source?.namespace;
     const destination = flow.destination?.namespace;
-    if (source) this.countIn(bucket, source, flow);
-    if (destination && destination !== source) this.countIn(bucket, destination, flow);
+    if (source) this.countIn(bucket, source, flow, port);
+    if (destination && destination !== source) this.countIn(bucket, destination, flow, port);
   }
 
   /** The metrics of the last `window` for one namespace, or `all`. */
@@ -201,22 +204,39 @@ export class MetricsTimeline {
     return namespace === 'all' ? bucket.all : bucket.namespaces.get(namespace);
   }
 
-  private countIn(bucket: Bucket, namespace: string, flow: Flow): void {
+  /** `port/protocol` of a forwarded request, as Hubble's port-distribution counts it. */
+  private destinationPort(flow: Flow): string | undefined {
+    if ((flow.verdict !== 'FORWARDED' && flow.verdict !== 'REDIRECTED') || flow.is_reply === true) return undefined;
+    const l4 = flow.l4;
+    const tcp = l4?.TCP?.destination_port;
+    const udp = tcp === undefined ? l4?.UDP?.destination_port : undefined;
+    if (tcp === undefined && udp === undefined) return undefined;
+    const port = tcp ?? udp!;
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) return tcp !== undefined ? `${tcp}/TCP` : `${udp}/UDP`;
+    const slot = tcp !== undefined ? port * 2 : port * 2 + 1;
+    let key = this.portKeys.get(slot);
+    if (key === undefined) {
+      key = tcp !== undefined ? `${port}/TCP` : `${port}/UDP`;
+      this.portKeys.set(slot, key);
+    }
+    return key;
+  }
+
+  private countIn(bucket: Bucket, namespace: string, flow: Flow, port: string | undefined): void {
     let counters = bucket.namespaces.get(namespace);
     if (!counters) {
       if (bucket.namespaces.size >= this.maxNamespaces) return;
       counters = new Counters();
       bucket.namespaces.set(namespace, counters);
     }
-    count(counters, flow, this.maxPorts);
+    count(counters, flow, port, this.maxPorts);
   }
 }
 
-function count(counters: Counters, flow: Flow, maxPorts: number): void {
+function count(counters: Counters, flow: Flow, port: string | undefined, maxPorts: number): void {
   counters.flows += 1;
   increment(counters.verdicts, flow.verdict, 1);
   if (flow.verdict === 'DROPPED') increment(counters.dropReasons, flow.drop_reason_desc ?? dropReasonName(flow.drop_reason ?? 0), 1);
-  const port = destinationPort(flow);
   if (port && (counters.ports.has(port) || counters.ports.size < maxPorts)) increment(counters.ports, port, 1);
   const l7 = flow.l7;
   if (!l7) return;
@@ -228,15 +248,6 @@ function count(counters: Counters, flow: Flow, maxPorts: number): void {
     increment(counters.httpStatuses, l7.http.code, 1);
     if (l7.latency_ns !== undefined) (counters.latency ??= new LatencyHistogram()).add(l7.latency_ns);
   }
-}
-
-/** `port/protocol` of a forwarded request, as Hubble's port-distribution counts it. */
-function destinationPort(flow: Flow): string | undefined {
-  if ((flow.verdict !== 'FORWARDED' && flow.verdict !== 'REDIRECTED') || flow.is_reply === true) return undefined;
-  const l4 = flow.l4;
-  if (l4?.TCP?.destination_port !== undefined) return `${l4.TCP.destination_port}/TCP`;
-  if (l4?.UDP?.destination_port !== undefined) return `${l4.UDP.destination_port}/UDP`;
-  return undefined;
 }
 
 function merge(into: Counters, from: Counters): void {

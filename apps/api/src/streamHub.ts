@@ -58,7 +58,7 @@ interface StreamClient {
 
 const MAX_MESSAGE_BYTES = 256 * 1024;
 const BATCH_HEAD = Buffer.from('{"type":"batch","flows":[');
-const COMMA = Buffer.from(',');
+const COMMA = 0x2c; // ','
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const subscribeSchema = z.strictObject({
@@ -153,27 +153,30 @@ export function createStreamHub(options: StreamHubOptions) {
       // The same JSON as JSON.stringify of a StreamMessage batch, built as bytes from the
       // flows' bytes with one copy, so it is neither joined as text nor encoded again by ws.
       const tail = Buffer.from(`],"map":${map},"status":${status}${first ? ',"reset":true' : ''}${client.dropped > 0 ? `,"dropped":${client.dropped}` : ''}}`);
-      const parts: Uint8Array[] = [BATCH_HEAD];
-      let length = BATCH_HEAD.length + tail.length;
+      // Two passes over the flows into one buffer: the first gives every flow its bytes and
+      // measures them, the second copies them (without a list of every piece to concatenate).
+      let length = BATCH_HEAD.length + Math.max(0, pending.length - 1) + tail.length;
+      const pieces: Uint8Array[][] = new Array(pending.length);
       for (let i = 0; i < pending.length; i++) {
-        if (i > 0) {
-          parts.push(COMMA);
-          length += 1;
-        }
-        const flow = pending[order ? order[i]! : i]!;
-        if (Array.isArray(flow)) {
-          for (const piece of flow) {
-            parts.push(piece);
-            length += piece.length;
-          }
-        } else {
-          const bytes = bytesOf(flow);
-          parts.push(bytes);
-          length += bytes.length;
+        const flow = pending[i]!;
+        const flowPieces = Array.isArray(flow) ? flow : [bytesOf(flow)];
+        pieces[i] = flowPieces;
+        for (let p = 0; p < flowPieces.length; p++) length += flowPieces[p]!.length;
+      }
+      const batch = Buffer.allocUnsafe(length);
+      batch.set(BATCH_HEAD, 0);
+      let at = BATCH_HEAD.length;
+      for (let i = 0; i < pieces.length; i++) {
+        if (i > 0) batch[at++] = COMMA;
+        const flowPieces = pieces[order ? order[i]! : i]!;
+        for (let p = 0; p < flowPieces.length; p++) {
+          const piece = flowPieces[p]!;
+          batch.set(piece, at);
+          at += piece.length;
         }
       }
-      parts.push(tail);
-      sendText(client, Buffer.concat(parts, length));
+      batch.set(tail, at);
+      sendText(client, batch);
       subscription.mapVersion = changes.version;
       client.pending = [];
       client.pendingNs = [];

@@ -26,4 +26,23 @@ describe('TimestampParser', () => {
     ];
     for (const time of times) expect(parser.epochNs(time), time).toBe(epochNsFromTimestamp(time));
   });
+
+  it('gives the last time in milliseconds as BigInt division does, before 1970 too', () => {
+    const parser = new TimestampParser();
+    const times = [
+      '2024-01-01T00:20:34.999999999Z',
+      '2024-01-01T00:20:34.0015Z',
+      '2024-01-01T00:20:34Z',
+      '2024-01-01T00:20:35.100+01:00',
+      '1969-12-31T23:59:59.9995Z',
+      '1969-12-31T23:59:59.0005Z',
+      '1969-12-31T23:59:59Z',
+    ];
+    for (const time of [...times, ...times]) {
+      const epochNs = parser.epochNs(time)!;
+      expect(parser.lastMs, time).toBe(Number(epochNs / 1_000_000n));
+    }
+    parser.epochNs('not a time');
+    expect(parser.lastMs).toBeNaN();
+  });
 });

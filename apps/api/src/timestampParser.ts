@@ -9,21 +9,39 @@ export class TimestampParser {
   /** `YYYY-MM-DDTHH:MM:SS` of the last UTC time parsed (never a prefix of a time before the first). */
   private second = '-';
   private secondNs = 0n;
+  /** `secondNs` in ms, when it is not negative (then adding a fraction's whole ms truncates as BigInt division does). */
+  private secondMs: number | undefined;
+  private lastEpochMs = Number.NaN;
 
   epochNs(time: string): bigint | undefined {
     const length = time.length;
     if (length >= 20 && length <= 30 && time.charCodeAt(length - 1) === 90 /* Z */ && time.startsWith(this.second)) {
       const nanos = fractionNs(time);
-      if (nanos !== undefined) return this.secondNs + BigInt(nanos);
+      if (nanos !== undefined) {
+        const epochNs = this.secondNs + BigInt(nanos);
+        this.lastEpochMs = this.secondMs !== undefined ? this.secondMs + Math.floor(nanos / 1_000_000) : Number(epochNs / 1_000_000n);
+        return epochNs;
+      }
     }
     const epochNs = epochNsFromTimestamp(time);
+    this.lastEpochMs = epochNs === undefined ? Number.NaN : Number(epochNs / 1_000_000n);
     if (epochNs === undefined || length < 20 || time.charCodeAt(length - 1) !== 90) return epochNs;
     const nanos = fractionNs(time);
     if (nanos !== undefined) {
       this.second = time.slice(0, 19);
       this.secondNs = epochNs - BigInt(nanos);
+      this.secondMs = this.secondNs >= 0n ? Number(this.secondNs / 1_000_000n) : undefined;
     }
     return epochNs;
+  }
+
+  /**
+   * What the last `epochNs` returned, in epoch milliseconds as
+   * `Number(epochNs / 1_000_000n)` gives them, without dividing a BigInt
+   * (NaN when it returned undefined).
+   */
+  get lastMs(): number {
+    return this.lastEpochMs;
   }
 }
 

@@ -31,6 +31,14 @@ export interface FlowEnds {
  * With `identities`, card identities of endpoints seen before are reused.
  */
 export function flowEnds(flow: Flow, identities?: CardIdentityCache<unknown>): FlowEnds | undefined {
+  const sides = flowSides(flow, identities);
+  if (!sides) return undefined;
+  const { client, server, protocol, port } = sides;
+  return { client, server, protocol, port, linkId: linkKey(client.card.id, protocol, server.card.id, port) };
+}
+
+/** `flowEnds` without the link id, for a caller that finds the link another way first. */
+export function flowSides(flow: Flow, identities?: CardIdentityCache<unknown>): Omit<FlowEnds, 'linkId'> | undefined {
   const l4 = flow.l4;
   if (!flow.IP || !l4) return undefined;
   let protocol: LinkProtocol;
@@ -56,7 +64,7 @@ export function flowEnds(flow: Flow, identities?: CardIdentityCache<unknown>): F
   const reply = flow.is_reply === true;
   const client = reply ? received : sent;
   const server = reply ? sent : received;
-  return { client, server, protocol, port: server.port, linkId: linkKey(client.card.id, protocol, server.card.id, server.port) };
+  return { client, server, protocol, port: server.port };
 }
 
 function side(endpoint: Endpoint | undefined, ip: string, port: number, names: string[] | undefined, identities: CardIdentityCache<unknown> | undefined): FlowSide {

@@ -273,6 +273,87 @@ describe('ServiceMap with endpoints seen before', () => {
   });
 });
 
+/** An endpoint as the relay shares it: one frozen object for every flow of that endpoint. */
+function frozen<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) frozen(inner);
+  return Object.freeze(value);
+}
+
+describe('ServiceMap with links and connections cached per endpoint pair', () => {
+  const sharedA = frozen(pod('default', 'pod-to-a', 300));
+  const sharedEcho = frozen(pod('default', 'echo-a', 301));
+
+  it('aggregates shared frozen endpoints exactly as fresh copies of them', () => {
+    const flows = (from: typeof podToA, to: typeof echoA) => [
+      tcpFlow({ from, to, sport: 40000, time: at(0) }),
+      tcpFlow({ from, to, sport: 40001, time: at(1), node: 'node-2' }),
+      tcpFlow({ from, to, sport: 40000, time: at(2), node: 'node-2', ifindex: 20, point: 'TO_ENDPOINT' }),
+      tcpFlow({ from: to, to: from, sport: 8080, dport: 40000, fromIp: '10.244.1.20', toIp: '10.244.0.10', reply: true, time: at(3) }),
+      tcpFlow({ from, to, sport: 40002, dport: 9090, time: at(4), verdict: 'DROPPED', dropReason: 'POLICY_DENIED' }),
+      tcpFlow({ from, to, sport: 40000, time: at(5), traffic: { packets_fwd: 2, bytes_fwd: 120, packets_rev: 1, bytes_rev: 60 } }),
+    ];
+    const shared = new ServiceMap({ now: () => T0 + 5000 });
+    const copied = new ServiceMap({ now: () => T0 + 5000 });
+    for (const flow of flows(sharedA, sharedEcho)) shared.add(flow);
+    for (const flow of flows(sharedA, sharedEcho)) copied.add(structuredClone(flow));
+    expect(shared.snapshot()).toEqual(copied.snapshot());
+    expect(shared.snapshot().links.map((l) => [l.id, l.flows])).toEqual([
+      [A_TO_ECHO, 4],
+      [linkKey('default/pod-to-a', 'TCP', 'default/echo-a', 9090), 1],
+    ]);
+  });
+
+  it('makes a new link for a shared endpoint pair after tick removed its link', () => {
+    const now = { value: T0 };
+    const map = mapAt(now, { linkIdleMs: 60_000 });
+    map.add(tcpFlow({ from: sharedA, to: sharedEcho, time: at(0) }));
+    now.value = T0 + 90_000;
+    map.tick();
+    const version = map.version;
+    map.add(tcpFlow({ from: sharedA, to: sharedEcho, sport: 40001, time: at(90) }));
+    const changes = map.changesSince(version);
+    expect(changes.links.map((l) => [l.id, l.flows, l.firstSeen])).toEqual([[A_TO_ECHO, 1, at(90)]]);
+    expect(changes.cards.map((c) => c.id)).toEqual(['default/echo-a', 'default/pod-to-a']);
+    expect(map.size).toEqual({ cards: 2, links: 1 });
+  });
+
+  it('puts the flows of a changed endpoint (a new shared object) on the link of its new card', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: sharedA, to: sharedEcho }));
+    const moved = frozen({ ...pod('default', 'echo-a', 301), workloads: [{ name: 'echo-v2', kind: 'Deployment' }] });
+    map.add(tcpFlow({ from: sharedA, to: moved, sport: 40001 }));
+    map.add(tcpFlow({ from: sharedA, to: sharedEcho, sport: 40002 }));
+    expect(map.snapshot().links.map((l) => [l.id, l.flows])).toEqual([
+      [A_TO_ECHO, 2],
+      [linkKey('default/pod-to-a', 'TCP', 'default/echo-v2', 8080), 1],
+    ]);
+  });
+
+  it('counts a connection forgotten by tick again at the observer of its next flow', () => {
+    const now = { value: T0 };
+    const map = new ServiceMap({ now: () => now.value, connectionIdleMs: 10_000 });
+    map.add(tcpFlow({ from: sharedA, to: sharedEcho, time: at(0) }));
+    map.add(tcpFlow({ from: sharedA, to: sharedEcho, time: at(1), node: 'node-2' }));
+    expect(map.snapshot().links[0]?.flows).toBe(1);
+    now.value = T0 + 30_000;
+    map.tick();
+    map.add(tcpFlow({ from: sharedA, to: sharedEcho, time: at(30), node: 'node-2' }));
+    map.add(tcpFlow({ from: sharedA, to: sharedEcho, time: at(31) }));
+    expect(map.snapshot().links[0]?.flows).toBe(2);
+  });
+
+  it('tells connections of one link with the same client port apart by address', () => {
+    const map = new ServiceMap({ now: () => T0 });
+    map.add(tcpFlow({ from: sharedA, to: sharedEcho, fromIp: '10.244.0.10' }));
+    // Other connections, first seen at another node: each counts there.
+    map.add(tcpFlow({ from: sharedA, to: sharedEcho, fromIp: '10.244.0.11', node: 'node-2' }));
+    map.add(tcpFlow({ from: sharedA, to: sharedEcho, toIp: '10.244.1.21', node: 'node-2' }));
+    // The first connection again, seen where it arrives: not counted twice.
+    map.add(tcpFlow({ from: sharedA, to: sharedEcho, fromIp: '10.244.0.10', node: 'node-2' }));
+    expect(map.snapshot().links[0]?.flows).toBe(3);
+  });
+});
+
 describe('ServiceMap and policy verdicts', () => {
   it('does not count a policy-verdict flow as traffic: its connection counts once, by its trace flow', () => {
     const map = new ServiceMap({ now: () => T0 });

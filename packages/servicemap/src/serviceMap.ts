@@ -1,7 +1,8 @@
 import { dropReasonName, isPolicyVerdict, type Endpoint, type Flow, type TrafficCounters } from '@tycho/flow';
 import type { CardIdentity } from './cardIdentity.ts';
 import { CardIdentityCache, type KnownEndpoint } from './cardIdentityCache.ts';
-import { flowEnds, type FlowSide } from './flowEnds.ts';
+import { flowSides, type FlowSide } from './flowEnds.ts';
+import { linkKey } from './linkKey.ts';
 import { FlowTimeParser } from './flowTime.ts';
 import { HttpEndpoints } from './httpEndpoints.ts';
 import { LinkPolicies } from './linkPolicies.ts';
@@ -33,6 +34,8 @@ interface CardState {
   services: Set<string> | undefined;
   inbound: Set<string>;
   outbound: Set<string>;
+  /** Set when `tick()` removes the card: an endpoint's slot that still holds it must look it up again. */
+  removed: boolean;
 }
 
 interface LinkState {
@@ -58,6 +61,10 @@ interface LinkState {
   rate: RateWindow;
   /** flows/s as last reported, so `tick()` knows when the decayed rate is news. */
   reportedRate: number;
+  /** Set when `tick()` removes the link: a cache that still holds it must look it up again. */
+  removed: boolean;
+  /** The connections seen on this link, by client port: found without building their keys (see `connectionOf`). */
+  connections: Map<number, ConnectionState>;
 }
 
 interface ConnectionState {
@@ -70,11 +77,35 @@ interface ConnectionState {
   trafficPoint: string | undefined;
   lastTraffic: TrafficCounters | undefined;
   lastSeenMs: number;
+  /** The addresses of its key, to tell it apart from another connection with the same client port on the same link. */
+  readonly clientIp: string;
+  readonly clientPort: number;
+  readonly serverIp: string;
+  /** Set when `tick()` forgets the connection. */
+  expired: boolean;
+  /** The link cache that holds it, under its client port. */
+  cachedOn: Map<number, ConnectionState> | undefined;
+}
+
+/**
+ * What the map keeps on an endpoint the identity cache knows: the card it was
+ * last merged into, and the links it is the client of, by the server's entry
+ * and `linkSlot(protocol, port)`. Both entries stand for fixed card
+ * identities, so a link found here is the one `linkKey` of those cards names,
+ * unless `tick()` removed it since.
+ */
+interface EndpointSlot {
+  card: CardState | undefined;
+  links: Map<KnownEndpoint<EndpointSlot>, Map<number, LinkState>> | undefined;
 }
 
 const DEFAULT_LINK_IDLE_MS = 5 * 60_000;
 const DEFAULT_CONNECTION_IDLE_MS = 2 * 60_000;
 const DEFAULT_REMOVAL_MEMORY_MS = 10 * 60_000;
+/** Servers cached per client endpoint, and links per server, before the cache starts over (only a bound on memory). */
+const MAX_CACHED_SERVERS = 256;
+const MAX_CACHED_LINKS_PER_SERVER = 32;
+const PROTOCOL_SLOTS: Record<LinkProtocol, number> = { TCP: 0, UDP: 1, ICMPv4: 2, ICMPv6: 3 };
 
 /**
  * The live service map: cards (workloads and the special peers world, host,
@@ -106,8 +137,8 @@ export class ServiceMap {
   private readonly cards = new Map<string, CardState>();
   private readonly links = new Map<string, LinkState>();
   private readonly connections = new Map<string, ConnectionState>();
-  /** Card identities of the endpoints seen, each with the card it was last merged into. */
-  private readonly identities = new CardIdentityCache<CardState>();
+  /** Card identities of the endpoints seen, each with what the map keeps on it (`EndpointSlot`). */
+  private readonly identities = new CardIdentityCache<EndpointSlot>();
   private readonly times = new FlowTimeParser();
   private readonly removedCards = new Map<string, { version: number; atMs: number }>();
   private readonly removedLinks = new Map<string, { version: number; atMs: number }>();
@@ -140,7 +171,7 @@ export class ServiceMap {
   add(flow: Flow): void {
     // A policy verdict repeats its connection's first packet, which the trace flow counts.
     if (isPolicyVerdict(flow)) return;
-    const ends = flowEnds(flow, this.identities);
+    const ends = flowSides(flow, this.identities);
     if (!ends) return;
     const { client, server, protocol, port } = ends;
     const atMs = this.times.ms(flow.time) ?? this.now();
@@ -155,24 +186,10 @@ export class ServiceMap {
       return;
     }
 
-    const connectionKey = protocol === 'TCP' || protocol === 'UDP'
-      ? `${protocol}|${client.ip}|${client.port}|${server.ip}|${server.port}`
-      : `${protocol}|${client.ip}|${server.ip}`;
     const node = flow.node_name;
     const observerPoint = flow.interface?.index ?? flow.trace_observation_point ?? '';
-    let connection = this.connections.get(connectionKey);
-    if (!connection) {
-      connection = {
-        countingNode: node,
-        countingPoint: observerPoint,
-        trafficObserved: false,
-        trafficNode: undefined,
-        trafficPoint: undefined,
-        lastTraffic: undefined,
-        lastSeenMs: atMs,
-      };
-      this.connections.set(connectionKey, connection);
-    }
+    const cachedLink = this.cachedLink(client, server, protocol, port);
+    const connection = this.connectionOf(cachedLink, protocol, client, server, node, observerPoint, atMs);
     connection.lastSeenMs = Math.max(connection.lastSeenMs, atMs);
     const counts = (connection.countingNode === node && connection.countingPoint === observerPoint) || flow.verdict === 'DROPPED';
     const traffic = this.trafficDelta(connection, node, flow.trace_observation_point ?? '', flow.traffic);
@@ -180,7 +197,13 @@ export class ServiceMap {
     const namesPolicies = hasPolicies(flow);
     if (!counts && !traffic && !namesPolicies) return;
 
-    const link = this.touchLink(sourceCard, destinationCard, protocol, port, ends.linkId, flow.time, atMs);
+    let link: LinkState;
+    if (cachedLink === undefined) {
+      link = this.linkFor(client, server, sourceCard, destinationCard, protocol, port, flow.time, atMs);
+      this.cacheConnection(link, connection);
+    } else {
+      link = this.seeLink(cachedLink, flow.time, atMs);
+    }
     if (counts) {
       link.flows += 1;
       link.verdicts[flow.verdict] = (link.verdicts[flow.verdict] ?? 0) + 1;
@@ -264,7 +287,11 @@ export class ServiceMap {
   tick(): void {
     const nowMs = this.now();
     for (const [key, connection] of this.connections) {
-      if (nowMs - connection.lastSeenMs > this.connectionIdleMs) this.connections.delete(key);
+      if (nowMs - connection.lastSeenMs > this.connectionIdleMs) {
+        this.connections.delete(key);
+        connection.expired = true;
+        if (connection.cachedOn?.get(connection.clientPort) === connection) connection.cachedOn.delete(connection.clientPort);
+      }
     }
     for (const link of [...this.links.values()]) {
       if (nowMs - link.lastSeenMs > this.linkIdleMs) {
@@ -294,12 +321,83 @@ export class ServiceMap {
    * they collect all the DNS names flows give them.
    */
   private cardOf(side: FlowSide): CardState {
-    const known = side.known as KnownEndpoint<CardState> | undefined;
-    const merged = known?.slot;
-    if (merged !== undefined && this.cards.get(merged.identity.id) === merged) return merged;
+    const known = side.known as KnownEndpoint<EndpointSlot> | undefined;
+    const merged = known?.slot?.card;
+    if (merged !== undefined && !merged.removed) return merged;
     const card = this.touchCard(side.card, side.endpoint, side.names);
-    if (known && card.identity.kind !== 'world') known.slot = card;
+    if (known && card.identity.kind !== 'world') (known.slot ??= { card: undefined, links: undefined }).card = card;
     return card;
+  }
+
+  /**
+   * The link of a client and server the identity cache knows, as long as
+   * `tick()` has not removed it: two map lookups by object and number instead
+   * of building the link's id and hashing it.
+   */
+  private cachedLink(client: FlowSide, server: FlowSide, protocol: LinkProtocol, port: number): LinkState | undefined {
+    const serverKnown = server.known as KnownEndpoint<EndpointSlot> | undefined;
+    const links = (client.known as KnownEndpoint<EndpointSlot> | undefined)?.slot?.links;
+    if (serverKnown === undefined || links === undefined) return undefined;
+    const link = links.get(serverKnown)?.get(linkSlot(protocol, port));
+    return link === undefined || link.removed ? undefined : link;
+  }
+
+  /** The link of `linkKey` for these sides, made if need be, and remembered for `cachedLink` when both are known. */
+  private linkFor(client: FlowSide, server: FlowSide, sourceCard: CardState, destinationCard: CardState, protocol: LinkProtocol, port: number, time: string, atMs: number): LinkState {
+    const link = this.touchLink(sourceCard, destinationCard, protocol, port, linkKey(client.card.id, protocol, server.card.id, port), time, atMs);
+    const clientKnown = client.known as KnownEndpoint<EndpointSlot> | undefined;
+    const serverKnown = server.known as KnownEndpoint<EndpointSlot> | undefined;
+    if (clientKnown === undefined || serverKnown === undefined) return link;
+    const slot = (clientKnown.slot ??= { card: undefined, links: undefined });
+    const servers = (slot.links ??= new Map());
+    let links = servers.get(serverKnown);
+    if (links === undefined) {
+      if (servers.size >= MAX_CACHED_SERVERS) servers.clear();
+      links = new Map();
+      servers.set(serverKnown, links);
+    }
+    if (links.size >= MAX_CACHED_LINKS_PER_SERVER) links.clear();
+    links.set(linkSlot(protocol, port), link);
+    return link;
+  }
+
+  /**
+   * The connection of a flow, made if need be. Keyed by protocol, addresses
+   * and ports in the request direction; on a link already found, it is looked
+   * up by client port among the link's connections first (the link fixes the
+   * protocol and server port), which spares building and hashing the key.
+   */
+  private connectionOf(link: LinkState | undefined, protocol: LinkProtocol, client: FlowSide, server: FlowSide, node: string | undefined, observerPoint: number | string, atMs: number): ConnectionState {
+    const cached = link?.connections.get(client.port);
+    if (cached !== undefined && !cached.expired && cached.clientIp === client.ip && cached.serverIp === server.ip) return cached;
+    const key = protocol === 'TCP' || protocol === 'UDP'
+      ? `${protocol}|${client.ip}|${client.port}|${server.ip}|${server.port}`
+      : `${protocol}|${client.ip}|${server.ip}`;
+    let connection = this.connections.get(key);
+    if (!connection) {
+      connection = {
+        countingNode: node,
+        countingPoint: observerPoint,
+        trafficObserved: false,
+        trafficNode: undefined,
+        trafficPoint: undefined,
+        lastTraffic: undefined,
+        lastSeenMs: atMs,
+        clientIp: client.ip,
+        clientPort: client.port,
+        serverIp: server.ip,
+        expired: false,
+        cachedOn: undefined,
+      };
+      this.connections.set(key, connection);
+    }
+    if (link !== undefined) this.cacheConnection(link, connection);
+    return connection;
+  }
+
+  private cacheConnection(link: LinkState, connection: ConnectionState): void {
+    link.connections.set(connection.clientPort, connection);
+    connection.cachedOn = link.connections;
   }
 
   private touchCard(identity: CardIdentity, endpoint: Endpoint | undefined, names: string[] | undefined): CardState {
@@ -318,6 +416,7 @@ export class ServiceMap {
         services: undefined,
         inbound: new Set(),
         outbound: new Set(),
+        removed: false,
       };
       this.cards.set(identity.id, card);
       this.removedCards.delete(identity.id);
@@ -376,6 +475,8 @@ export class ServiceMap {
         lastSeenMs: atMs,
         rate: new RateWindow(),
         reportedRate: 0,
+        removed: false,
+        connections: new Map(),
       };
       this.links.set(id, link);
       this.removedLinks.delete(id);
@@ -383,6 +484,10 @@ export class ServiceMap {
       destination.inbound.add(id);
       if (protocol === 'TCP' || protocol === 'UDP') destination.version = this.nextVersion(); // a new port on the card
     }
+    return this.seeLink(link, time, atMs);
+  }
+
+  private seeLink(link: LinkState, time: string, atMs: number): LinkState {
     if (atMs < link.firstSeenMs) {
       link.firstSeen = time;
       link.firstSeenMs = atMs;
@@ -431,6 +536,7 @@ export class ServiceMap {
 
   private removeLink(link: LinkState, nowMs: number): void {
     this.links.delete(link.id);
+    link.removed = true;
     const version = this.nextVersion();
     this.removedLinks.set(link.id, { version, atMs: nowMs });
     const source = this.cards.get(link.source);
@@ -443,6 +549,7 @@ export class ServiceMap {
     for (const card of [source, destination]) {
       if (card && card.inbound.size === 0 && card.outbound.size === 0) {
         this.cards.delete(card.identity.id);
+        card.removed = true;
         this.removedCards.set(card.identity.id, { version: this.nextVersion(), atMs: nowMs });
       }
     }
@@ -459,7 +566,31 @@ export class ServiceMap {
     return false;
   }
 
+  /**
+   * A link as readers see it. Written as two object literals rather than one
+   * with a conditional spread in the middle, which makes V8 add the members
+   * after it one at a time; the keys are in the same order either way.
+   */
   private linkView(link: LinkState, nowMs: number): Link {
+    const flowsPerSecond = roundRate(link.rate.perSecond(nowMs));
+    if (link.policies && link.policies.size > 0) {
+      return {
+        id: link.id,
+        source: link.source,
+        destination: link.destination,
+        port: link.port,
+        protocol: link.protocol,
+        flows: link.flows,
+        bytesFwd: link.bytesFwd,
+        bytesRev: link.bytesRev,
+        verdicts: { ...link.verdicts },
+        dropReasons: { ...link.dropReasons },
+        policies: link.policies.view(),
+        firstSeen: link.firstSeen,
+        lastSeen: link.lastSeen,
+        flowsPerSecond,
+      };
+    }
     return {
       id: link.id,
       source: link.source,
@@ -471,10 +602,9 @@ export class ServiceMap {
       bytesRev: link.bytesRev,
       verdicts: { ...link.verdicts },
       dropReasons: { ...link.dropReasons },
-      ...(link.policies && link.policies.size > 0 ? { policies: link.policies.view() } : {}),
       firstSeen: link.firstSeen,
       lastSeen: link.lastSeen,
-      flowsPerSecond: roundRate(link.rate.perSecond(nowMs)),
+      flowsPerSecond,
     };
   }
 
@@ -513,6 +643,11 @@ function portsOf(card: CardState, links: ReadonlyMap<string, LinkState>): CardPo
   return [...ports.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
 }
 
+
+/** A link's key among those of one client and server: its protocol and server port. */
+function linkSlot(protocol: LinkProtocol, port: number): number {
+  return port * 4 + PROTOCOL_SLOTS[protocol];
+}
 
 function hasPolicies(flow: Flow): boolean {
   return Boolean(flow.egress_allowed_by?.length || flow.ingress_allowed_by?.length || flow.egress_denied_by?.length || flow.ingress_denied_by?.length);
