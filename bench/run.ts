@@ -75,7 +75,7 @@ async function main(): Promise<number> {
   const cleanup = createCleanupStack();
   const onSignal = (signal: NodeJS.Signals) => {
     console.error(`\n${signal}: cleaning up`);
-    void cleanup.runAll().finally(() => process.exit(130));
+    void cleanup.runAll().finally(() => exitWhenWritten(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -111,9 +111,18 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => exitWhenWritten(code),
   (error: unknown) => {
     console.error(`bench: ${(error as Error).message}`);
-    process.exit(2);
+    exitWhenWritten(2);
   },
 );
+
+/**
+ * Exits once stdout and stderr have handed everything written to the kernel:
+ * writes to a pipe are asynchronous and `process.exit` would drop the rest
+ * (`npm run bench | tee bench.txt` could lose the results table).
+ */
+function exitWhenWritten(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}

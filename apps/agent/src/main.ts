@@ -12,14 +12,12 @@ const PAYLOAD_MAX = 256;
 const parsed = parseAgentFlags(process.argv.slice(2));
 if (parsed.kind === 'help') {
   process.stdout.write(AGENT_USAGE);
-  process.exit(0);
 }
 if (parsed.kind === 'error') {
   const lines = parsed.message.split('\n').map((line) => `tycho-agent: ${line}\n`);
   process.stderr.write(`${lines.join('')}\n${AGENT_USAGE}`);
-  process.exit(2);
 }
-const config = parsed.config;
+const config = parsed.kind === 'config' ? parsed.config : await exitWhenWritten(parsed.kind === 'help' ? 0 : 2);
 
 const datapath = NodeDatapath.open({
   pinDir: config.pinDir,
@@ -60,14 +58,14 @@ if (services && serviceDatapath && config.cgroup) {
     serviceDatapath.attach(config.cgroup);
   } catch (err) {
     process.stderr.write(`tycho-agent: --cgroup ${config.cgroup}: cannot attach the socket load-balancer: ${(err as Error).message}\n`);
-    process.exit(1);
+    await exitWhenWritten(1);
   }
   if (nodePortDatapath && config.lbDevice) {
     try {
       nodePortDatapath.attach(config.lbDevice);
     } catch (err) {
       process.stderr.write(`tycho-agent: --lb-device ${config.lbDevice}: cannot attach the node-port load-balancer: ${(err as Error).message}\n`);
-      process.exit(1);
+      await exitWhenWritten(1);
     }
   }
   services.watch(config.kubeDir);
@@ -92,7 +90,16 @@ async function shutdown(signal: string): Promise<void> {
   serviceDatapath?.close();
   policyMaps.close();
   datapath.close();
-  process.exit(0);
+  await exitWhenWritten(0);
 }
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));
+
+/**
+ * Exits once stdout and stderr have handed everything written to the kernel:
+ * writes to a pipe are asynchronous and `process.exit` would drop the rest
+ * (`tycho-agent --help | less`). Never resolves, so nothing after an `await` of it runs.
+ */
+function exitWhenWritten(code: number): Promise<never> {
+  return new Promise(() => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))));
+}

@@ -5,13 +5,11 @@ import { startTychoApi } from './apiServer.ts';
 const parsed = parseApiFlags(process.argv.slice(2));
 if (parsed.kind === 'help') {
   process.stdout.write(API_USAGE);
-  process.exit(0);
 }
 if (parsed.kind === 'error') {
   process.stderr.write(`tycho-api: ${parsed.message}\n\n${API_USAGE}`);
-  process.exit(2);
 }
-const config = parsed.config;
+const config = parsed.kind === 'config' ? parsed.config : await exitWhenWritten(parsed.kind === 'help' ? 0 : 2);
 
 const api = await startTychoApi({
   port: config.port,
@@ -26,7 +24,16 @@ console.error(`[api] listening on ${config.host}:${api.port}; open ${api.url}`);
 async function shutdown(signal: string): Promise<void> {
   console.error(`[api] ${signal}: stopping`);
   await api.close();
-  process.exit(0);
+  await exitWhenWritten(0);
 }
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));
+
+/**
+ * Exits once stdout and stderr have handed everything written to the kernel:
+ * writes to a pipe are asynchronous and `process.exit` would drop the rest
+ * (`tycho-api --help | less`). Never resolves, so nothing after an `await` of it runs.
+ */
+function exitWhenWritten(code: number): Promise<never> {
+  return new Promise(() => process.stdout.write('', () => process.stderr.write('', () => process.exit(code))));
+}
