@@ -100,6 +100,7 @@ export async function startAgent(options: AgentOptions) {
     lookupIp: (ip) => ipCache.lookup(ip),
     bootNsToWallMs: (tsNs) => options.datapath.bootNsToWallMs(tsNs),
     interfaceName: (ifindex) => localEndpoints.byIfindex(ifindex)?.hostIfname ?? interfaceNames.nameOf(ifindex),
+    endpointAddressAt: (ifindex) => localEndpoints.byIfindex(ifindex)?.ipv4,
     // Workload identities are cluster-wide; CIDR identities (world addresses policy names) are the resolver's.
     labelsOfIdentity: (identity) => {
       const labels = identities.labelsOf(identity) ?? policy.cidrIdentities().find((cidr) => cidr.id === identity)?.labels;

@@ -177,6 +177,52 @@ describe('flow enricher', () => {
     expect(e.enrich(flowEvent({ daddr: '192.0.2.10' })).flow.destination).toEqual({ identity: 2, labels: ['reserved:world'] });
   });
 
+  describe('link-local and multicast addresses (Neighbor Discovery, MLD)', () => {
+    const podLabels = ['k8s:io.kubernetes.pod.namespace=default', 'k8s:name=pod-to-a'];
+    const podLinkLocal = 'fe80::a8c1:abff:fe12:3456';
+    /** The pod behind veth 17, as the endpoint manager and the IP cache know it. */
+    function podAtVeth() {
+      const identity = identities.identityFor(podLabels);
+      localEndpoints.set('10.244.0.5', { id: 3, identity, labels: podLabels, namespace: 'default', podName: 'pod-to-a-5f7c9-abcde' });
+      const pod = { ID: 3, identity, namespace: 'default', labels: podLabels, pod_name: 'pod-to-a-5f7c9-abcde', workloads: [{ name: 'pod-to-a', kind: 'Deployment' }] };
+      return { identity, pod, enricher: enricher({ endpointAddressAt: (ifindex) => (ifindex === 17 ? '10.244.0.5' : undefined) }) };
+    }
+    const icmpv6 = (type: number, saddr: string, daddr: string) => ({ family: 6 as const, proto: 58, sport: type, dport: 0, tcpFlags: 0, saddr, daddr });
+
+    it('gives a neighbor solicitation from the pod\'s link-local address, captured on its veth, to the pod; its multicast peer has no identity, not world', () => {
+      const { identity, pod, enricher: e } = podAtVeth();
+      // The datapath names the veth's endpoint as the source at from-endpoint (bpf_lxc.c event_meta_init).
+      const { flow } = e.enrich(flowEvent({ ...icmpv6(135, podLinkLocal, 'ff02::1:ff00:1'), srcIdentity: identity }));
+      expect(flow.source).toEqual(pod);
+      expect(flow.destination).toEqual({ identity: 0, labels: [] });
+      expect(flow.l4).toEqual({ ICMPv6: { type: 135, code: 0 } });
+    });
+
+    it('gives duplicate address detection (from the unspecified address) and MLD reports to the pod', () => {
+      const { pod, enricher: e } = podAtVeth();
+      expect(e.enrich(flowEvent(icmpv6(135, '::', 'ff02::1:ff12:3456'))).flow.source).toEqual(pod);
+      expect(e.enrich(flowEvent(icmpv6(143, podLinkLocal, 'ff02::16'))).flow.source).toEqual(pod);
+    });
+
+    it('gives a neighbor advertisement delivered to the pod\'s link-local address to the pod at to-endpoint', () => {
+      const { pod, enricher: e } = podAtVeth();
+      const { flow } = e.enrich(flowEvent({ ...icmpv6(136, 'fe80::1', podLinkLocal), obsPoint: 101 }));
+      expect(flow.destination).toEqual(pod);
+      expect(flow.source).toEqual({ identity: 0, labels: [] });
+    });
+
+    it('gives IPv4 link-local and multicast peers no identity, even where the datapath\'s ipcache said world', () => {
+      const e = enricher();
+      expect(e.enrich(flowEvent({ daddr: '169.254.169.254', dstIdentity: 2 })).flow.destination).toEqual({ identity: 0, labels: [] });
+      expect(e.enrich(flowEvent({ proto: 17, daddr: '224.0.0.251', dport: 5353 })).flow.destination).toEqual({ identity: 0, labels: [] });
+    });
+
+    it('does not take a packet\'s unicast source for the veth\'s pod', () => {
+      const { enricher: e } = podAtVeth();
+      expect(e.enrich(flowEvent({ saddr: '192.0.2.10' })).flow.source).toEqual({ identity: 2, labels: ['reserved:world'] });
+    });
+  });
+
   it('reports drops with their reason', () => {
     const { flow } = enricher().enrich(flowEvent({ type: 1, verdict: 2, dropReason: 133, subType: 133 }));
     expect(flow.verdict).toBe('DROPPED');

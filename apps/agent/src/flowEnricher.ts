@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { FlowEvent } from '@tycho/datapath';
 import {
   dropReasonName,
+  isUnicastAddress,
   l4Summary,
   MonitorEventType,
+  ReservedIdentity,
   reservedIdentityLabels,
   reservedIdentityName,
   tcpFlagsFromByte,
@@ -37,6 +39,12 @@ export interface FlowEnricherOptions {
   /** CLOCK_BOOTTIME nanoseconds of an event → epoch milliseconds (NodeDatapath.bootNsToWallMs). */
   bootNsToWallMs: (tsNs: number) => number;
   interfaceName: (ifindex: number) => string | undefined;
+  /**
+   * The address the IP cache knows the pod behind a veth by, for the pod's
+   * side of a packet whose own address there names no one (link-local or
+   * unspecified, as in Neighbor Discovery and MLD).
+   */
+  endpointAddressAt?: (ifindex: number) => string | undefined;
   /** Labels of an identity the datapath reports but the IP cache did not give (workload identities). */
   labelsOfIdentity?: (identity: number) => string[] | undefined;
   /**
@@ -94,8 +102,8 @@ export function createFlowEnricher(options: FlowEnricherOptions) {
       ...(dropped ? { drop_reason: event.dropReason } : {}),
       IP: { source: event.saddr, destination: event.daddr, ipVersion: event.family === 6 ? 'IPv6' : 'IPv4' },
       ...(l4 ? { l4 } : {}),
-      source: endpointOf(options.lookupIp(event.saddr), event.srcIdentity, labelsOf),
-      destination: endpointOf(options.lookupIp(event.daddr), event.dstIdentity, labelsOf),
+      source: endpointAt(event.saddr, event.srcIdentity, observationPoint === 'FROM_ENDPOINT', event.ifindex),
+      destination: endpointAt(event.daddr, event.dstIdentity, observationPoint === 'TO_ENDPOINT', event.ifindex),
       Type: 'L3_L4',
       node_name: options.nodeName,
       event_type: subType ? { type: event.type, sub_type: subType } : { type: event.type },
@@ -115,6 +123,23 @@ export function createFlowEnricher(options: FlowEnricherOptions) {
     options.namePolicies?.(flow);
     flow.Summary = l4Summary(l4);
     return { flow, payload: event.payload };
+  }
+
+  /**
+   * One side of a packet. A unicast address is looked up in the IP cache. An
+   * address that names no one (link-local, multicast, unspecified; see
+   * addressScope.ts) is no key to it: at a pod's veth, the pod's own side (the
+   * source leaving it, the destination arriving) is that pod, whatever its
+   * address; a peer with such an address has no identity (0), and is not
+   * world, which the datapath's ipcache answers for any address it has no
+   * entry for.
+   */
+  function endpointAt(address: string, datapathIdentity: number, podSide: boolean, ifindex: number): Endpoint {
+    if (isUnicastAddress(address)) return endpointOf(options.lookupIp(address), datapathIdentity, labelsOf);
+    const podAddress = podSide ? options.endpointAddressAt?.(ifindex) : undefined;
+    if (podAddress !== undefined) return endpointOf(options.lookupIp(podAddress), datapathIdentity, labelsOf);
+    const identity = datapathIdentity === ReservedIdentity.world ? 0 : datapathIdentity;
+    return endpointOf({ identity: 0, labels: [] }, identity, labelsOf);
   }
 
   function serviceFields(event: FlowEvent, l4: Layer4 | undefined): Pick<Flow, 'source_service' | 'destination_service'> {

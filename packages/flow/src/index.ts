@@ -1,5 +1,6 @@
 export * from './flow.ts';
 export * from './reservedIdentity.ts';
+export { addressScope, isUnicastAddress, type AddressScope } from './addressScope.ts';
 export * from './timestamp.ts';
 export * from './duration.ts';
 export * from './observerApi.ts';

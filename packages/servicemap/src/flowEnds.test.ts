@@ -21,4 +21,9 @@ describe('flowEnds', () => {
     const flow = { ...tcpFlow({ from: client, to: server }), l4: { ICMPv4: { type: 8, code: 0 } } };
     expect(flowEnds(flow)).toMatchObject({ protocol: 'ICMPv4', port: 0 });
   });
+
+  it('puts no link-local or multicast traffic on a link (a neighbor solicitation from a pod\'s veth)', () => {
+    const flow = { ...tcpFlow({ from: client, to: { identity: 0, labels: [] } }), IP: { source: 'fe80::a8c1:abff:fe12:3456', destination: 'ff02::1:ff00:1', ipVersion: 'IPv6' as const }, l4: { ICMPv6: { type: 135, code: 0 } } };
+    expect(flowEnds(flow)).toBeUndefined();
+  });
 });

@@ -1,4 +1,4 @@
-import type { Endpoint, Flow } from '@tycho/flow';
+import { isUnicastAddress, type Endpoint, type Flow } from '@tycho/flow';
 import { cardIdentityOf, type CardIdentity } from './cardIdentity.ts';
 import type { CardIdentityCache, KnownEndpoint } from './cardIdentityCache.ts';
 import { linkKey } from './linkKey.ts';
@@ -27,7 +27,12 @@ export interface FlowEnds {
 
 /**
  * The link a flow belongs to. A reply (`is_reply`) is turned around, so it
- * lands on the link of its request. Undefined for flows without IP or L4.
+ * lands on the link of its request. Undefined for flows without IP or L4, and
+ * for traffic between a pod and its own link: a flow with a link-local,
+ * multicast or unspecified address at either end (Neighbor Discovery, MLD,
+ * mDNS, DHCP; see addressScope.ts in @tycho/flow) is no dependency between
+ * services, and such a peer is neither world nor anyone else's card. Those
+ * flows stay in the flow stream (`tycho observe`), only the map leaves them out.
  * With `identities`, card identities of endpoints seen before are reused.
  */
 export function flowEnds(flow: Flow, identities?: CardIdentityCache<unknown>): FlowEnds | undefined {
@@ -41,6 +46,7 @@ export function flowEnds(flow: Flow, identities?: CardIdentityCache<unknown>): F
 export function flowSides(flow: Flow, identities?: CardIdentityCache<unknown>): Omit<FlowEnds, 'linkId'> | undefined {
   const l4 = flow.l4;
   if (!flow.IP || !l4) return undefined;
+  if (!isUnicastAddress(flow.IP.source) || !isUnicastAddress(flow.IP.destination)) return undefined;
   let protocol: LinkProtocol;
   let sourcePort = 0;
   let destinationPort = 0;

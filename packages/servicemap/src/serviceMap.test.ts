@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Flow } from '@tycho/flow';
 import { linkKey } from './linkKey.ts';
 import { ServiceMap } from './serviceMap.ts';
 import { host, pod, tcpFlow, world } from './testFlows.ts';
@@ -182,6 +183,41 @@ describe('ServiceMap', () => {
     const { cards, links } = map.snapshot();
     expect(links[0]?.flows).toBe(1);
     expect(cards.find((c) => c.id === 'default/echo-a')?.ports).toEqual([{ port: 8080, protocol: 'TCP', l7: 'http' }]);
+  });
+
+  describe('traffic with the pod\'s own link (Neighbor Discovery, MLD, mDNS, DHCP)', () => {
+    const podLinkLocal = 'fe80::a8c1:abff:fe12:3456';
+    /** An ICMPv6 packet from podToA's veth, with the endpoints the agent gives it. */
+    function icmpv6(type: number, source: string, destination: string, peer: Flow['destination']): Flow {
+      return { ...tcpFlow({ from: podToA, to: peer ?? world }), IP: { source, destination, ipVersion: 'IPv6' }, l4: { ICMPv6: { type, code: 0 } }, Summary: `ICMPv6 ${type}` };
+    }
+    const noIdentity = { identity: 0, labels: [] };
+
+    it('draws no world card and no unknown card for neighbor solicitations and MLD reports from a pod', () => {
+      const map = new ServiceMap({ now: () => T0 });
+      map.add(tcpFlow({ from: podToA, to: echoA }));
+      map.add(icmpv6(135, podLinkLocal, 'ff02::1:ff00:1', noIdentity));
+      map.add(icmpv6(135, '::', 'ff02::1:ff12:3456', noIdentity));
+      map.add(icmpv6(143, podLinkLocal, 'ff02::16', noIdentity));
+      map.add(icmpv6(136, 'fe80::1', podLinkLocal, noIdentity));
+      // As agents reported them before: a source without its pod, a world peer.
+      map.add({ ...icmpv6(135, podLinkLocal, 'ff02::1:ff00:1', world), source: { identity: 300, labels: podToA.labels } });
+      const { cards, links } = map.snapshot();
+      expect(cards.map((c) => [c.id, c.kind])).toEqual([['default/echo-a', 'workload'], ['default/pod-to-a', 'workload']]);
+      expect(links.map((l) => l.id)).toEqual([A_TO_ECHO]);
+    });
+
+    it('leaves out IPv4 link-local, multicast and broadcast peers the same way', () => {
+      const map = new ServiceMap({ now: () => T0 });
+      const udp = (source: string, destination: string, sport: number, dport: number): Flow => ({
+        ...tcpFlow({ from: podToA, to: noIdentity, fromIp: source, toIp: destination }),
+        l4: { UDP: { source_port: sport, destination_port: dport } },
+      });
+      map.add(udp('10.244.0.10', '224.0.0.251', 5353, 5353));
+      map.add(udp('0.0.0.0', '255.255.255.255', 68, 67));
+      map.add(tcpFlow({ from: podToA, to: noIdentity, toIp: '169.254.1.1', dport: 80 }));
+      expect(map.snapshot()).toMatchObject({ cards: [], links: [] });
+    });
   });
 
   it('selects a namespace: its cards, links touching it and their peers', () => {

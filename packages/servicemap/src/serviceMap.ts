@@ -126,7 +126,9 @@ const PROTOCOL_SLOTS: Record<LinkProtocol, number> = { TCP: 0, UDP: 1, ICMPv4: 2
  * observation point per connection, the first that reported them; the link
  * adds the deltas. Only L3/L4 events count as flows; L7 events only mark the
  * destination port's protocol (`8080 · TCP · http`) and count the HTTP
- * endpoints (method + path) the destination card serves. Flows without L4 are skipped.
+ * endpoints (method + path) the destination card serves. Flows without L4 are
+ * skipped, and so is traffic a pod has with its own link (link-local,
+ * multicast or unspecified addresses: Neighbor Discovery, MLD; see flowEnds).
  *
  * Versions: every change stamps the card or link with a new version;
  * `changesSince(v)` returns what changed after `v`. Call `tick()` about once
