@@ -3,6 +3,7 @@
 export { describeAgent, observeUrl, parseAgentAddress, unixAgent, OBSERVE_PATH, STATUS_PATH, type AgentAddress } from './agentAddress.ts';
 export { DEFAULT_SOCKET_DIR, findAgentSockets, type AgentSocket } from './agentSockets.ts';
 export { AgentRefusal, observeAgent, type ObserveHandlers, type ObserveStream } from './observeClient.ts';
+export { followAgent, type FollowHandlers, type FollowOptions } from './followClient.ts';
 export { fetchAgentStatus } from './statusClient.ts';
 export { observeRequestSchema, parseObserveRequest, type GetFlowsRequest } from './observeRequestSchema.ts';
 export { securityLabels } from './identityAllocator.ts';

@@ -1,4 +1,4 @@
-import { observeAgent, unixAgent } from '@tycho/agent/client';
+import { followAgent, observeAgent, unixAgent, type FollowOptions } from '@tycho/agent/client';
 import { createTimeOrderedBuffer, limitFlows, mergeByTime, type GetFlowsResponse } from '@tycho/flow';
 import { createFlowOutput } from './flowOutput.ts';
 import { selectAgentSockets } from './agentSockets.ts';
@@ -11,12 +11,16 @@ export interface ObserveIo {
   timeZone?: 'local' | 'utc';
   /** Ends a followed stream (Ctrl-C in the real CLI). */
   stopSignal?: AbortSignal;
+  /** How a followed stream whose agent went away is retried; 200 ms doubling up to 5 s by default. */
+  reconnect?: FollowOptions;
 }
 
 /**
  * `tycho observe`: asks every selected agent for the same flows over its
  * `/v1/observe` WebSocket and prints them merged by time. Nodes that cannot
  * be reached are reported and skipped; it fails only when none answered.
+ * With `--follow`, a node whose stream breaks (its agent restarted) is
+ * reconnected with backoff and resumes where it was, without repeating flows.
  */
 export async function runObserve(flags: ObserveFlags, io: ObserveIo): Promise<void> {
   const plan = planObserve(flags);
@@ -37,7 +41,18 @@ export async function runObserve(flags: ObserveFlags, io: ObserveIo): Promise<vo
   }
 
   const buffer = createTimeOrderedBuffer(print);
-  const streams = agents.map((agent) => observeAgent(unixAgent(agent.node, agent.socketPath), plan.request, buffer.push));
+  const streams = agents.map((agent) =>
+    followAgent(
+      unixAgent(agent.node, agent.socketPath),
+      plan.request,
+      {
+        onResponse: buffer.push,
+        onLost: (reason, retryInMs) => io.stderr(`tycho observe: ${reason}; reconnecting in ${retryInMs} ms\n`),
+        onResumed: (since) => io.stderr(`tycho observe: ${agent.node}: reconnected${since === undefined ? '' : `, resuming from ${since}`}\n`),
+      },
+      io.reconnect,
+    ),
+  );
   const onStop = () => streams.forEach((stream) => stream.close());
   io.stopSignal?.addEventListener('abort', onStop, { once: true });
   const failures = await settle(streams.map((stream) => stream.done), io);
