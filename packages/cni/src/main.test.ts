@@ -6,7 +6,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -195,6 +195,35 @@ async function stopNodeAgent({ child }: NodeAgentProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), AGENT_STOP_GRACE_MS);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * A stand-in for an agent too busy to answer in time: it takes every registration (and records it)
+ * but answers only after 10 s, longer than any ADD waits; DELETEs are answered at once.
+ */
+async function lateAnsweringAgent(socketPath: string): Promise<{ socketPath: string; requests: string[]; close: () => Promise<void> }> {
+  const requests: string[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    req.resume();
+    if (req.method !== 'POST') {
+      res.writeHead(204).end();
+      return;
+    }
+    const timer = setTimeout(() => res.writeHead(201).end('{"id":1,"identity":256}'), 10_000);
+    timers.add(timer);
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return {
+    socketPath,
+    requests,
+    close: async () => {
+      timers.forEach(clearTimeout);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 /** Puts the test pods where the agent looks them up (a DirectoryKubeStore at its --kube-dir). */
@@ -481,6 +510,22 @@ describe('tycho-cni errors', () => {
     expect(await linkExists(podNs('r'), 'eth0')).toBe(false);
     expect(await ipamFiles(config)).toEqual(before);
     expect(await registeredContainerIds()).not.toContain(pod('r').containerId);
+  });
+
+  it('withdraws a registration the agent answers too late (DELETE) and rolls back the veth pair and the address', async () => {
+    const lateAgent = await lateAnsweringAgent(join(workDir, 'late-agent.sock'));
+    try {
+      const late = { ...config, agentSocket: lateAgent.socketPath, agentTimeoutMs: 300 };
+      const before = await ipamFiles(config);
+      const error = expectCode(await inNode(cniEnvFor('ADD', pod('r')), late), CniErrorCode.tryAgainLater);
+      expect(error.details).toContain('no answer within 300 ms');
+      expect(lateAgent.requests).toEqual(['POST /v1/endpoints', `DELETE /v1/endpoints/${pod('r').containerId}`]);
+      expect(await linkExists(nodeNs, hostIfnameFor(pod('r').containerId))).toBe(false);
+      expect(await linkExists(podNs('r'), 'eth0')).toBe(false);
+      expect(await ipamFiles(config)).toEqual(before);
+    } finally {
+      await lateAgent.close();
+    }
   });
 
   // A real refusal: CNI allows container ids of any length, the agent takes at most 128 characters

@@ -33,6 +33,8 @@ export const netConfSchema = z.looseObject({
   type: z.string().min(1),
   mtu: z.number().int().min(68).max(65535).default(1500),
   agentSocket: absolutePath,
+  /** How long each request to the agent may take before ADD gives up (and rolls back). */
+  agentTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
   ipMasq: z.boolean().optional(),
   ipam: z.looseObject({
     type: z.string().optional(),

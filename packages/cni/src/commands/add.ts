@@ -1,5 +1,6 @@
 // ADD: allocate an address, create and configure the veth pair, register the endpoint with the
-// node agent. Every step taken is undone, newest first, if a later step fails.
+// node agent. Every step taken is undone, newest first, if a later step fails; a registration
+// that failed without a refusal is withdrawn too (DELETE), as the agent may have applied it.
 import { stat } from 'node:fs/promises';
 import { AgentResponseError, AgentUnreachableError, createAgentClient } from '../agentClient.ts';
 import { CniError, CniErrorCode } from '../cniError.ts';
@@ -18,7 +19,7 @@ interface UndoStep {
 
 export async function addCommand(env: AddEnvironment, conf: NetConf): Promise<CniResult> {
   const ipam = createIpam(conf.ipam);
-  const agent = createAgentClient(conf.agentSocket);
+  const agent = createAgentClient(conf.agentSocket, { timeoutMs: conf.agentTimeoutMs });
   const hostIfname = hostIfnameFor(env.containerId);
   const owner = { containerId: env.containerId, ifname: env.ifname };
   const undo: UndoStep[] = [];
@@ -42,16 +43,24 @@ export async function addCommand(env: AddEnvironment, conf: NetConf): Promise<Cn
       throw new CniError(CniErrorCode.interfaceSetupFailed, 'veth pair vanished during setup', `${hostIfname} or ${env.ifname} in ${env.netns} is gone`);
     }
 
-    const endpoint = await agent.registerEndpoint({
-      containerId: env.containerId,
-      podName: env.podName,
-      namespace: env.podNamespace,
-      netns: env.netns,
-      ifname: env.ifname,
-      hostIfname,
-      hostIfindex: hostLink.ifindex,
-      ipv4,
-    });
+    const endpoint = await agent
+      .registerEndpoint({
+        containerId: env.containerId,
+        podName: env.podName,
+        namespace: env.podNamespace,
+        netns: env.netns,
+        ifname: env.ifname,
+        hostIfname,
+        hostIfindex: hostLink.ifindex,
+        ipv4,
+      })
+      .catch((error: unknown) => {
+        // Unless the agent refused it, the registration may have been applied (an answer that came
+        // too late, a connection lost after sending, a 2xx with a bad body): withdraw it, so no
+        // endpoint outlives the veth it points at. The DELETE is bounded by the same timeout.
+        if (!isRefusal(error)) undo.push({ what: `deregister endpoint ${env.containerId}`, run: () => agent.deregisterEndpoint(env.containerId) });
+        throw error;
+      });
     logDiagnostic(`endpoint ${endpoint.id} (identity ${endpoint.identity}) registered for ${env.podNamespace}/${env.podName} at ${ipv4}`);
 
     return attachmentResult(
@@ -90,6 +99,11 @@ async function requireFreeInterfaceNames(env: AddEnvironment, hostIfname: string
       `${hostIfname} (derived from CNI_CONTAINERID=${env.containerId}) exists in the node namespace; a previous ADD of this container was not deleted, run DEL first`,
     );
   }
+}
+
+/** The agent answered that it will not take the endpoint: it applied nothing. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof AgentResponseError && error.status >= 400 && error.status < 500;
 }
 
 function asAddError(error: unknown, agentSocket: string): unknown {

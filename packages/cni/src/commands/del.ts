@@ -13,7 +13,7 @@ export async function delCommand(env: DelEnvironment, conf: NetConf): Promise<vo
   const hostIfname = hostIfnameFor(env.containerId);
 
   try {
-    await createAgentClient(conf.agentSocket).deregisterEndpoint(env.containerId);
+    await createAgentClient(conf.agentSocket, { timeoutMs: conf.agentTimeoutMs }).deregisterEndpoint(env.containerId);
   } catch (error) {
     logDiagnostic(`endpoint ${env.containerId} not deregistered, continuing: ${(error as Error).message}`);
   }
