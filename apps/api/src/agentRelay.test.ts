@@ -148,6 +148,62 @@ describe('agent relay', () => {
     expect(uuids(await all('until=2024-01-01T00:00:02Z'))).toEqual(['node-1-1', 'node-2-2']);
   });
 
+  it('answers held flows as JSON spliced from the agents’ texts, the same bytes as serialising the held responses', async () => {
+    cluster = await startTestCluster(['node-1', 'node-2']);
+    const c = cluster;
+    const [one, two] = c.agents;
+    await waitFor(async () => (await nodes(c)).every((n) => n.state === 'CONNECTED'), 'both nodes connected');
+    const accented = flowAt('node-2', 4, { uuid: 'café-4', destination: { identity: 301, namespace: 'default', labels: ['k8s:app=écho'], pod_name: 'écho-1' } });
+    one?.publish(flowAt('node-1', 1), flowAt('node-1', 3), flowAt('node-1', 5, { source: undefined }));
+    two?.publish(flowAt('node-2', 2), accented);
+    one?.observer.reportLost('PERF_EVENT_RING_BUFFER', 3);
+    await waitFor(() => c.api.relay.heldFlows({ sinceNs: 0n }).length === 6, 'five flows and a lost record held');
+    const relay = c.api.relay;
+    const onNode2 = (flow: Flow) => flow.node_name === 'node-2';
+    for (const query of [{}, { number: 2 }, { number: 3, first: true }, { sinceNs: 0n }, { sinceNs: 0n, matches: onNode2 }, { number: 1, matches: onNode2 }]) {
+      expect(relay.heldFlowsJson(query)).toBe(JSON.stringify(relay.heldFlows(query)));
+    }
+    for (const query of ['number=4', 'since=2024-01-01T00:00:00Z', `number=10&whitelist=${encodeURIComponent('[{"node_name":["node-2"]}]')}`]) {
+      const answer = await c.get(`/api/v1/flows?${query}`);
+      const params = new URLSearchParams(query);
+      const expected = {
+        ...(params.has('number') ? { number: Number(params.get('number')) } : {}),
+        ...(params.has('since') ? { sinceNs: 0n } : {}),
+        ...(params.has('whitelist') ? { matches: onNode2 } : {}),
+      };
+      expect(answer.contentType).toBe('application/json; charset=utf-8');
+      expect(answer.text).toBe(JSON.stringify({ flows: relay.heldFlows(expected) }));
+    }
+  });
+
+  it('reads held flows since a time with a cursor: merged by time, a chunk at a time, on to flows written meanwhile, past those overwritten', async () => {
+    cluster = await startTestCluster(['node-1', 'node-2'], { relay: { rescanMs: 50, statusPollMs: 50, initialBackoffMs: 20, maxBackoffMs: 200, heldPerNode: 7 } });
+    const c = cluster;
+    const [one, two] = c.agents;
+    await waitFor(async () => (await nodes(c)).every((n) => n.state === 'CONNECTED'), 'both nodes connected');
+    one?.publish(flowAt('node-1', 1), flowAt('node-1', 3), flowAt('node-1', 5));
+    two?.publish(flowAt('node-2', 2), flowAt('node-2', 4));
+    await waitFor(() => c.api.relay.heldFlows({ sinceNs: 0n }).length === 5, 'five flows held');
+    const cursor = c.api.relay.heldFlowCursor({ sinceNs: BigInt(Date.UTC(2024, 0, 1, 0, 0, 2)) * 1_000_000n, matches: (flow) => flow.uuid !== 'node-1-3' });
+    const read = (n: number) => cursor.read(n).map((held) => held.flow.uuid);
+    expect(read(2)).toEqual(['node-2-2']);
+    expect(cursor.done).toBe(false);
+    two?.publish(flowAt('node-2', 6));
+    await waitFor(() => uuids(c.api.relay.heldFlows()).includes('node-2-6'), 'the new flow held');
+    expect(read(10)).toEqual(['node-2-4', 'node-1-5', 'node-2-6']);
+    expect(cursor.done).toBe(true);
+
+    const late = c.api.relay.heldFlowCursor();
+    expect(late.read(1).map((held) => held.flow.uuid)).toEqual(['node-1-1']);
+    // node-1 keeps 7: ten more flows overwrite what the cursor had not read yet.
+    one?.publish(...Array.from({ length: 10 }, (_, i) => flowAt('node-1', 10 + i)));
+    await waitFor(() => uuids(c.api.relay.heldFlows()).includes('node-1-19'), 'the newest flow held');
+    const rest = late.read(100).map((held) => held.flow.uuid);
+    expect(rest).toEqual(['node-2-2', 'node-2-4', 'node-2-6', ...Array.from({ length: 7 }, (_, i) => `node-1-${13 + i}`)]);
+    expect(late.read(100)).toEqual([]);
+    expect(late.done).toBe(true);
+  });
+
   it('relays an agent that interns endpoints exactly as the plain encoding would: held flows, their texts, lost events, the stream', async () => {
     cluster = await startTestCluster(['node-1']);
     const c = cluster;

@@ -56,6 +56,27 @@ export interface HeldFlowsQuery {
   matches?: (flow: Flow) => boolean;
 }
 
+/** A held flow as a cursor reads it: the flow, its time, and its JSON text when the agent sent one. */
+export interface HeldFlow {
+  flow: Flow;
+  timeNs: bigint;
+  flowJson: string | undefined;
+}
+
+/**
+ * Reads the held flows since a time a chunk at a time, all nodes merged by
+ * time, and on up to the newest written when a chunk is read, so a caller
+ * that yields between chunks and takes over from the live flows once `done`
+ * (in the same turn) misses none and sees none twice. Entries overwritten
+ * while it waited are skipped.
+ */
+export interface HeldFlowCursor {
+  /** Looks at up to `maxEntries` more held entries; returns the flows among them that match. */
+  read(maxEntries: number): HeldFlow[];
+  /** True once a read found nothing more to look at. */
+  readonly done: boolean;
+}
+
 export interface AgentRelayOptions {
   /** A fixed list of agents (a cluster's `--agent` flags). */
   agents?: readonly AgentAddress[];
@@ -92,6 +113,20 @@ interface HeldResponse {
  */
 function heldResponse(held: HeldResponse): GetFlowsResponse {
   return (held.response ??= { flow: JSON.parse(held.flowJson!) as Flow, node_name: held.nodeName, time: held.time });
+}
+
+function isHeldFlow(held: HeldResponse): boolean {
+  return held.flowJson !== undefined || held.response?.flow !== undefined;
+}
+
+/**
+ * The JSON text of a held response, the same as JSON.stringify of
+ * `heldResponse(held)`: a flow held as its text is spliced in as that text
+ * (which is how JSON.stringify writes the parsed flow), not serialised again.
+ */
+function heldResponseJson(held: HeldResponse): string {
+  if (held.flowJson === undefined) return JSON.stringify(held.response);
+  return `{"flow":${held.flowJson},"node_name":${JSON.stringify(held.nodeName)},"time":${JSON.stringify(held.time)}}`;
 }
 
 interface RelayNode {
@@ -229,6 +264,33 @@ export class AgentRelay {
    * and stops once `number` flows matched, instead of sorting all held flows.
    */
   heldFlows(query: HeldFlowsQuery = {}): GetFlowsResponse[] {
+    return this.selectHeld(query).map(heldResponse);
+  }
+
+  /**
+   * `JSON.stringify(heldFlows(query))`, made from the texts the agents sent:
+   * without `matches`, no held flow is parsed or serialised for it.
+   */
+  heldFlowsJson(query: HeldFlowsQuery = {}): string {
+    const selected = this.selectHeld(query);
+    const texts: string[] = new Array(selected.length);
+    for (let i = 0; i < selected.length; i++) texts[i] = heldResponseJson(selected[i]!);
+    return `[${texts.join(',')}]`;
+  }
+
+  /** A cursor over the held flows at or after `sinceNs` that pass `matches` (see HeldFlowCursor). */
+  heldFlowCursor(query: { sinceNs?: bigint; matches?: (flow: Flow) => boolean } = {}): HeldFlowCursor {
+    const nodes = [...this.nodesByName.values()];
+    const starts = nodes.map((node) => (node.lastInversion <= node.held.oldestPosition ? firstPositionSince(node.held, query.sinceNs) : node.held.oldestPosition));
+    return new MergingHeldCursor(
+      nodes.map((node) => node.held),
+      starts,
+      query.sinceNs,
+      query.matches,
+    );
+  }
+
+  private selectHeld(query: HeldFlowsQuery): HeldResponse[] {
     const matches = query.matches;
     return mergeTimeOrdered(
       [...this.nodesByName.values()].map((node) => heldSource(node)),
@@ -237,8 +299,8 @@ export class AgentRelay {
         ...(query.number !== undefined ? { limit: query.number } : {}),
         ...(query.sinceNs !== undefined ? { sinceNs: query.sinceNs } : {}),
         ...(query.untilNs !== undefined ? { untilNs: query.untilNs } : {}),
-        ...(matches ? { accept: (response: GetFlowsResponse) => response.flow === undefined || matches(response.flow) } : {}),
-        counts: (response) => response.flow !== undefined,
+        ...(matches ? { accept: (held: HeldResponse) => !isHeldFlow(held) || matches(heldResponse(held).flow!) } : {}),
+        counts: isHeldFlow,
       },
     );
   }
@@ -350,7 +412,7 @@ export class AgentRelay {
  * in time order; should some arrive out of order (a clock step), the node's
  * entries are sorted once here (stably, as mergeByTime would).
  */
-function heldSource(node: RelayNode): TimeOrderedSource<GetFlowsResponse> {
+function heldSource(node: RelayNode): TimeOrderedSource<HeldResponse> {
   const ring = node.held;
   const oldest = ring.oldestPosition;
   const length = ring.writePosition - oldest;
@@ -358,7 +420,7 @@ function heldSource(node: RelayNode): TimeOrderedSource<GetFlowsResponse> {
     return {
       length,
       timeNs: (index) => ring.read(oldest + index)!.entry!.timeNs,
-      entry: (index) => heldResponse(ring.read(oldest + index)!.entry!),
+      entry: (index) => ring.read(oldest + index)!.entry!,
     };
   }
   const entries: HeldResponse[] = [];
@@ -367,7 +429,78 @@ function heldSource(node: RelayNode): TimeOrderedSource<GetFlowsResponse> {
     if (held) entries.push(held);
   }
   entries.sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
-  return { length: entries.length, timeNs: (index) => entries[index]!.timeNs, entry: (index) => heldResponse(entries[index]!) };
+  return { length: entries.length, timeNs: (index) => entries[index]!.timeNs, entry: (index) => entries[index]! };
+}
+
+/**
+ * HeldFlowCursor over the nodes' rings: each step takes the oldest head
+ * among the nodes (a linear scan; there are few nodes). A node whose flows
+ * came out of order (a clock step) is read in the order they came.
+ */
+class MergingHeldCursor implements HeldFlowCursor {
+  private finished = false;
+
+  constructor(
+    private readonly rings: readonly FlowRing<HeldResponse>[],
+    /** Where each ring's reading starts; advanced as it reads. */
+    private readonly positions: number[],
+    private readonly sinceNs: bigint | undefined,
+    private readonly matches: ((flow: Flow) => boolean) | undefined,
+  ) {}
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  read(maxEntries: number): HeldFlow[] {
+    const flows: HeldFlow[] = [];
+    for (let examined = 0; examined < maxEntries; examined++) {
+      const next = this.oldestHead();
+      if (next < 0) {
+        this.finished = true;
+        break;
+      }
+      const position = this.positions[next]!;
+      this.positions[next] = position + 1;
+      const held = this.rings[next]!.read(position)!.entry!;
+      if (!isHeldFlow(held) || (this.sinceNs !== undefined && held.timeNs < this.sinceNs)) continue;
+      const flow = heldResponse(held).flow!;
+      if (this.matches && !this.matches(flow)) continue;
+      flows.push({ flow, timeNs: held.timeNs, flowJson: held.flowJson });
+    }
+    return flows;
+  }
+
+  /** The index of the ring whose next entry is the oldest; -1 when every ring is read to its end. */
+  private oldestHead(): number {
+    let oldest = -1;
+    let oldestNs = 0n;
+    for (let i = 0; i < this.rings.length; i++) {
+      const ring = this.rings[i]!;
+      // Overwritten while the reader waited: those entries are gone, go on from the oldest held.
+      if (this.positions[i]! < ring.oldestPosition) this.positions[i] = ring.oldestPosition;
+      if (this.positions[i]! >= ring.writePosition) continue;
+      const timeNs = ring.read(this.positions[i]!)!.entry!.timeNs;
+      if (oldest < 0 || timeNs < oldestNs) {
+        oldest = i;
+        oldestNs = timeNs;
+      }
+    }
+    return oldest;
+  }
+}
+
+/** The first position of `ring` (in time order) at or after `sinceNs`, by binary search. */
+function firstPositionSince(ring: FlowRing<HeldResponse>, sinceNs: bigint | undefined): number {
+  let lo = ring.oldestPosition;
+  if (sinceNs === undefined) return lo;
+  let hi = ring.writePosition;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (ring.read(mid)!.entry!.timeNs < sinceNs) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function sum(values: number[]): number {

@@ -24,6 +24,9 @@ export interface AppOptions {
   log?: (line: string) => void;
 }
 
+/** GET /api/v1/flows answers being written at a time; more get 503 with Retry-After. */
+const MAX_FLOWS_ANSWERS_IN_FLIGHT = 64;
+
 export const WEB_BUILD_HINT = 'build it with `npm run build -w @tycho/web` (it writes apps/web/dist), then reload';
 
 /**
@@ -34,6 +37,8 @@ export const WEB_BUILD_HINT = 'build it with `npm run build -w @tycho/web` (it w
 export function createApp(options: AppOptions): express.Express {
   const { relay, serviceMaps, namespaces, metrics } = options;
   const now = options.now ?? Date.now;
+  /** Answers of GET /api/v1/flows not yet handed to their sockets: each holds up to megabytes, so a client that stops reading cannot pile them up. */
+  let flowsAnswersInFlight = 0;
   const app = express();
   app.disable('x-powered-by');
   app.set('json spaces', 0);
@@ -51,14 +56,22 @@ export function createApp(options: AppOptions): express.Express {
     const query = parseFlowsQuery(req.query as Record<string, unknown>, now);
     if (!query.ok) return badRequest(res, query.error);
     const { whitelist, blacklist, number, first, sinceNs, untilNs } = query.value;
-    const flows = relay.heldFlows({
-      matches: compileFilters(whitelist, blacklist),
+    if (flowsAnswersInFlight >= MAX_FLOWS_ANSWERS_IN_FLIGHT) {
+      res.set('Retry-After', '1');
+      res.status(503).json({ error: `flows: ${MAX_FLOWS_ANSWERS_IN_FLIGHT} answers are still being sent; try again shortly` });
+      return;
+    }
+    // The held flows' texts spliced into the answer, the same bytes as res.json({ flows }) of the parsed flows.
+    const flows = relay.heldFlowsJson({
+      ...(whitelist.length > 0 || blacklist.length > 0 ? { matches: compileFilters(whitelist, blacklist) } : {}),
       ...(number !== undefined ? { number } : {}),
       first,
       ...(sinceNs !== undefined ? { sinceNs } : {}),
       ...(untilNs !== undefined ? { untilNs } : {}),
     });
-    res.json({ flows });
+    flowsAnswersInFlight++;
+    res.once('close', () => flowsAnswersInFlight--);
+    res.type('application/json').send(`{"flows":${flows}}`);
   });
 
   app.get('/api/v1/namespaces', (_req, res) => {
