@@ -6,7 +6,7 @@ import { AgentRelay, type AgentRelayOptions } from './agentRelay.ts';
 import { createApp } from './app.ts';
 import { MetricsTimeline } from './metricsTimeline.ts';
 import { NamespaceCatalog } from './namespaceCatalog.ts';
-import { ServiceMapService } from './serviceMapService.ts';
+import { ServiceMapService, type ServiceMapServiceOptions } from './serviceMapService.ts';
 import { createStreamHub, type StreamHubOptions } from './streamHub.ts';
 
 export interface TychoApiOptions {
@@ -19,7 +19,8 @@ export interface TychoApiOptions {
   webDir: string;
   kube?: KubeStore;
   relay?: Omit<AgentRelayOptions, 'agents' | 'socketDir' | 'log'>;
-  stream?: Pick<StreamHubOptions, 'batchMs' | 'maxBufferedBytes' | 'maxPendingFlows'>;
+  stream?: Pick<StreamHubOptions, 'batchMs' | 'maxBufferedBytes' | 'maxPendingFlows' | 'messageBurst' | 'messagesPerSecond' | 'replayChunkEntries' | 'now'>;
+  serviceMaps?: ServiceMapServiceOptions;
   log?: (line: string) => void;
 }
 
@@ -39,7 +40,7 @@ export async function startTychoApi(options: TychoApiOptions) {
   relay.onFlow((flow) => namespaces.add(flow));
   const metrics = new MetricsTimeline();
   relay.onFlow((flow, _timeNs, _flowJson, timeMs) => metrics.add(flow, timeMs));
-  const serviceMaps = new ServiceMapService(relay);
+  const serviceMaps = new ServiceMapService(relay, options.serviceMaps);
   const hub = createStreamHub({ relay, serviceMaps, ...options.stream, log });
   const app = createApp({ relay, serviceMaps, namespaces, metrics, webDir: options.webDir, log, ...(options.kube ? { kube: options.kube } : {}) });
   const server: Server = createServer(app);
@@ -61,6 +62,8 @@ export async function startTychoApi(options: TychoApiOptions) {
 
   return {
     relay,
+    serviceMaps,
+    hub,
     port: address.port,
     url: `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`,
     async close(): Promise<void> {

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { flowAt, kubeSystemFlow, startTestCluster, streamClient, waitFor, type TestCluster } from './testAgents.ts';
+import WebSocket from 'ws';
+import type { HeldFlowCursor } from './agentRelay.ts';
+import { BASE_MS, flowAt, kubeSystemFlow, startTestCluster, streamClient, waitFor, type TestCluster } from './testAgents.ts';
 
 let cluster: TestCluster | undefined;
 const closers: (() => void)[] = [];
@@ -18,6 +20,53 @@ async function subscribed(c: TestCluster, message: Record<string, unknown> = {})
 }
 
 const streamedUuids = (client: Awaited<ReturnType<typeof streamClient>>) => client.batches().flatMap((b) => b.flows.map((f) => f.uuid));
+
+/** A raw `ws` client of the stream, for what streamClient hides: its close code and its socket. */
+async function rawClient(c: TestCluster) {
+  const ws = new WebSocket(`${c.api.url.replace(/^http/, 'ws')}/api/v1/stream`);
+  const messages: { type: string; error?: string }[] = [];
+  let closeCode: number | undefined;
+  ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as { type: string; error?: string }));
+  ws.on('close', (code) => (closeCode = code));
+  ws.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  closers.push(() => ws.terminate());
+  return { ws, messages, closeCode: () => closeCode };
+}
+
+/** Counts the relay's held-flow cursors and their reads, with the number of turns of the event loop seen at each read. */
+function countCursorReads(c: TestCluster) {
+  const relay = c.api.relay;
+  const original = relay.heldFlowCursor.bind(relay);
+  const counts = { cursors: 0, reads: 0, turnsAtReads: [] as number[] };
+  let turns = 0;
+  let counting = true;
+  const turn = () => {
+    turns++;
+    if (counting) setImmediate(turn);
+  };
+  setImmediate(turn);
+  closers.push(() => (counting = false));
+  relay.heldFlowCursor = (query) => {
+    counts.cursors++;
+    const cursor = original(query);
+    const counted: HeldFlowCursor = {
+      read: (maxEntries) => {
+        counts.reads++;
+        counts.turnsAtReads.push(turns);
+        return cursor.read(maxEntries);
+      },
+      get done() {
+        return cursor.done;
+      },
+    };
+    return counted;
+  };
+  return counts;
+}
 
 describe('/api/v1/stream', () => {
   it('sends new flows and the map changes they make in batches', async () => {
@@ -133,5 +182,98 @@ describe('/api/v1/stream', () => {
     expect(flowsOf(one)).toContainEqual(flowAt('node-1', 2));
     if (one.batches().filter((b) => b.flows.length > 0).length === 1) expect(streamedUuids(one)).toEqual(['node-2-1', 'node-1-2', 'node-2-3', 'node-1-4']);
     expect(streamedUuids(other)).toEqual([]);
+  });
+
+  it('answers a flood of subscribes with an error and closes it with 1008, preparing no more than its burst, while another client keeps getting flows', async () => {
+    // A clock that stands still: the flood's token bucket never refills.
+    cluster = await startTestCluster(['node-1'], { stream: { messageBurst: 20, now: () => BASE_MS + 60_000 } });
+    cluster.agents[0]?.publish(...Array.from({ length: 40 }, (_, i) => flowAt('node-1', i + 1)));
+    const c = cluster;
+    await waitFor(() => c.api.relay.heldFlows({ sinceNs: 0n }).length === 40, 'forty flows held');
+    const leases = { count: 0 };
+    const lease = c.api.serviceMaps.lease.bind(c.api.serviceMaps);
+    c.api.serviceMaps.lease = (...args) => {
+      leases.count++;
+      return lease(...args);
+    };
+    const reads = countCursorReads(c);
+    const calm = await subscribed(c);
+
+    const flood = await rawClient(c);
+    for (let i = 0; i < 5000; i++) {
+      flood.ws.send(JSON.stringify({ type: 'subscribe', since: '2024-01-01T00:00:00Z', whitelist: [{ source_port: [String(40_000 + (i % 40))] }] }));
+    }
+    await waitFor(() => flood.closeCode() !== undefined, 'the flooding client closed');
+    expect(flood.closeCode()).toBe(1008);
+    expect(flood.messages.filter((m) => m.type === 'error').map((m) => m.error)).toEqual([
+      'message rate: more than 20 messages at once or 10 a second; messages are ignored until the rate drops',
+    ]);
+    expect(leases.count).toBeLessThanOrEqual(1 + 20);
+    expect(reads.cursors).toBeLessThanOrEqual(20);
+
+    c.agents[0]?.publish(flowAt('node-1', 100));
+    await waitFor(() => streamedUuids(calm).includes('node-1-100'), 'the calm client’s flow');
+    await waitFor(() => c.api.hub.clientCount === 1 && c.api.serviceMaps.filteredMapCount === 0, 'only the calm client left, no filtered map');
+  });
+
+  it('prepares a since subscription a chunk per turn of the event loop, and only the newest of subscribes sent together', async () => {
+    cluster = await startTestCluster(['node-1'], { stream: { replayChunkEntries: 4 }, serviceMaps: { chunkEntries: 4 } });
+    cluster.agents[0]?.publish(...Array.from({ length: 40 }, (_, i) => flowAt('node-1', i + 1)));
+    const c = cluster;
+    await waitFor(() => c.api.relay.heldFlows({ sinceNs: 0n }).length === 40, 'forty flows held');
+    const reads = countCursorReads(c);
+    const client = await streamClient(c.api.url);
+    closers.push(client.close);
+    client.send({ type: 'subscribe', since: '2024-01-01T00:00:00Z', whitelist: [{ source_port: ['40001'] }] });
+    client.send({ type: 'subscribe', since: '2024-01-01T00:00:00Z', whitelist: [{ source_port: ['40002'] }] });
+    client.send({ type: 'subscribe', since: '2024-01-01T00:00:00Z', namespace: 'default' });
+    await waitFor(() => client.batches().some((b) => b.reset), 'the reset batch');
+    c.agents[0]?.publish(flowAt('node-1', 41));
+    await waitFor(() => streamedUuids(client).includes('node-1-41'), 'a live flow after the replay');
+
+    expect(client.batches().filter((b) => b.reset)).toHaveLength(1);
+    expect(streamedUuids(client)).toEqual(Array.from({ length: 41 }, (_, i) => `node-1-${i + 1}`));
+    // The newest subscribe's map and its replay each read the 40 held flows 4 at a time (and once more to find the end), a read per turn.
+    expect(reads.reads).toBeGreaterThanOrEqual(2 * 11);
+    expect(new Set(reads.turnsAtReads).size).toBeGreaterThanOrEqual(2 * 10);
+    expect(c.api.serviceMaps.filteredMapCount).toBe(1);
+  });
+
+  it('forgets slow clients as soon as they close: no clients, pending flows or map leases are left', async () => {
+    cluster = await startTestCluster(['node-1'], { stream: { batchMs: 10 } });
+    const c = cluster;
+    const slow = [];
+    for (let i = 0; i < 20; i++) {
+      const client = await rawClient(c);
+      client.ws.send(JSON.stringify({ type: 'subscribe', whitelist: [{ source_port: [String(40_000 + i)] }, { destination_port: ['8080'] }] }));
+      slow.push(client);
+    }
+    await waitFor(() => c.api.hub.state().subscriptions === 20, 'twenty subscriptions');
+    expect(c.api.serviceMaps.filteredMapCount).toBe(20);
+    // They stop reading: the server's answer to their close stays unread, so their sockets stay open.
+    for (const client of slow) (client.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    c.agents[0]?.publish(...Array.from({ length: 100 }, (_, i) => flowAt('node-1', i + 1)));
+    await waitFor(() => c.api.hub.state().pendingFlows === 0, 'the flows sent');
+    for (const client of slow) client.ws.close();
+
+    await waitFor(() => c.api.hub.clientCount === 0, 'no clients left');
+    expect(c.api.hub.state()).toEqual({ pendingFlows: 0, subscriptions: 0, preparing: 0 });
+    expect(c.api.serviceMaps.filteredMapCount).toBe(0);
+  });
+
+  it('keeps at most maxFilteredMaps distinct filtered maps, and tells the subscriber who would make one more', async () => {
+    cluster = await startTestCluster(['node-1'], { serviceMaps: { maxFilteredMaps: 2 } });
+    const c = cluster;
+    await subscribed(c, { whitelist: [{ source_port: ['1'] }] });
+    await subscribed(c, { whitelist: [{ source_port: ['2'] }] });
+    await subscribed(c, { whitelist: [{ source_port: ['1'] }] });
+    const third = await streamClient(c.api.url);
+    closers.push(third.close);
+    third.send({ type: 'subscribe', whitelist: [{ source_port: ['3'] }] });
+    await waitFor(() => third.messages.length > 0, 'an answer');
+    expect(third.messages).toEqual([
+      { type: 'error', error: 'filters: 2 distinct filter sets are in use by stream subscriptions, the most the API keeps; use filters another subscription uses, or try again later' },
+    ]);
+    expect(c.api.serviceMaps.filteredMapCount).toBe(2);
   });
 });

@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { compileFilters, FilterError, validateFilters, type FlowFilter, type FlowPredicate } from '@tycho/filters';
-import { epochNsFromTimestamp, type Flow } from '@tycho/flow';
+import type { Flow } from '@tycho/flow';
 import type { Card, Link } from '@tycho/servicemap';
 import type { AgentRelay, RelayStatus } from './agentRelay.ts';
 import { parseSince } from './flowQuery.ts';
-import type { ServiceMapLease, ServiceMapService } from './serviceMapService.ts';
+import { ServiceMapLimitError, type ServiceMapLease, type ServiceMapService } from './serviceMapService.ts';
 
 export const STREAM_PATH = '/api/v1/stream';
 
@@ -34,6 +35,12 @@ export interface StreamHubOptions {
   maxBufferedBytes?: number;
   /** Flows kept for a client that cannot keep up; older ones are dropped first. Default 10,000. */
   maxPendingFlows?: number;
+  /** Messages a client may send at once (a token bucket's size); default 20. */
+  messageBurst?: number;
+  /** Messages a second a client may send once it has used its burst; default 10. */
+  messagesPerSecond?: number;
+  /** Held entries read per turn of the event loop while a `since` subscription's flows are replayed; default 512. */
+  replayChunkEntries?: number;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -54,9 +61,32 @@ interface StreamClient {
   /** The time (epoch ns) of each pending flow, as the relay read it. */
   pendingNs: bigint[];
   dropped: number;
+  /** The newest valid subscribe not in effect yet; a later one replaces it. */
+  requested: SubscribeRequest | undefined;
+  /** True while a requested subscription is being prepared (its map built, its flows replayed). */
+  preparing: boolean;
+  /** Token bucket of messages: tokens left, and when it was last filled. */
+  tokens: number;
+  tokensAtMs: number;
+  /** Messages turned down for the rate since the last one taken. */
+  refused: number;
+  /** Closed, or closing: the hub holds nothing for it any more. */
+  gone: boolean;
+}
+
+/** A subscribe message, validated, waiting for its turn. */
+interface SubscribeRequest {
+  namespace: string | undefined;
+  whitelist: FlowFilter[];
+  blacklist: FlowFilter[];
+  matches: FlowPredicate;
+  sinceNs: bigint | undefined;
 }
 
 const MAX_MESSAGE_BYTES = 256 * 1024;
+/** Messages turned down in a row for the rate after which the client is closed (1008, policy violation). */
+const MAX_REFUSED_MESSAGES = 50;
+const POLICY_VIOLATION = 1008;
 const BATCH_HEAD = Buffer.from('{"type":"batch","flows":[');
 const COMMA = 0x2c; // ','
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -80,12 +110,24 @@ function inNamespace(flow: Flow, namespace: string): boolean {
  * A slow client never holds up the others: while its socket buffer is over
  * the limit it is skipped, its pending flows are capped by dropping the
  * oldest, and its next batch says how many were dropped.
+ *
+ * Nor can a client stall the others by what it asks: its messages are rate
+ * limited (a token bucket; a client that keeps on over the limit is closed
+ * with 1008), one subscription at a time is prepared for it and a newer
+ * subscribe supersedes one still being prepared, and the preparing (a
+ * filtered map built from the held flows, a `since` replay) is done a chunk
+ * per turn of the event loop. A client that closes or starts closing is
+ * forgotten at once: its pending flows, its map lease, and, when it has
+ * unread bytes queued, its socket.
  */
 export function createStreamHub(options: StreamHubOptions) {
   const log = options.log ?? (() => {});
   const maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024;
   const maxPending = options.maxPendingFlows ?? 10_000;
   const now = options.now ?? Date.now;
+  const messageBurst = options.messageBurst ?? 20;
+  const messagesPerSecond = options.messagesPerSecond ?? 10;
+  const replayChunk = options.replayChunkEntries ?? 512;
   const clients = new Set<StreamClient>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 
@@ -129,6 +171,12 @@ export function createStreamHub(options: StreamHubOptions) {
       return bytes;
     };
     for (const client of clients) {
+      if (client.ws.readyState !== client.ws.OPEN) {
+        // It sent its close frame (or was closed): what is still queued for it will not be read.
+        forget(client);
+        if (client.ws.bufferedAmount > 0) client.ws.terminate();
+        continue;
+      }
       const subscription = client.subscription;
       if (!subscription) continue;
       if (client.ws.bufferedAmount > maxBuffered) {
@@ -225,23 +273,101 @@ export function createStreamHub(options: StreamHubOptions) {
       sinceNs = since.value;
     }
 
-    client.subscription?.lease.release();
+    client.requested = { namespace, whitelist, blacklist, matches, sinceNs };
+    if (!client.preparing) void prepareSubscriptions(client);
+  }
+
+  /** Whether a message may be taken now (the client's token bucket); over the limit it says so, and closes a client that keeps on. */
+  function admitMessage(client: StreamClient): boolean {
+    const nowMs = now();
+    client.tokens = Math.min(messageBurst, client.tokens + (Math.max(0, nowMs - client.tokensAtMs) * messagesPerSecond) / 1000);
+    client.tokensAtMs = nowMs;
+    if (client.tokens >= 1) {
+      client.tokens -= 1;
+      client.refused = 0;
+      return true;
+    }
+    client.refused++;
+    if (client.refused === 1) {
+      send(client, { type: 'error', error: `message rate: more than ${messageBurst} messages at once or ${messagesPerSecond} a second; messages are ignored until the rate drops` });
+    } else if (client.refused >= MAX_REFUSED_MESSAGES) {
+      client.ws.close(POLICY_VIOLATION, 'message rate over the limit');
+      forget(client);
+    }
+    return false;
+  }
+
+  /** Prepares the client's requested subscriptions one at a time, the newest next, until none is left. */
+  async function prepareSubscriptions(client: StreamClient): Promise<void> {
+    client.preparing = true;
+    try {
+      while (client.requested !== undefined && !client.gone) {
+        const request = client.requested;
+        client.requested = undefined;
+        try {
+          await prepareSubscription(client, request);
+        } catch (err) {
+          if (err instanceof ServiceMapLimitError) {
+            send(client, { type: 'error', error: err.message });
+          } else {
+            log(`stream: preparing a subscription failed: ${(err as Error).stack ?? String(err)}`);
+            send(client, { type: 'error', error: `internal error: ${(err as Error).message}` });
+          }
+        }
+      }
+    } finally {
+      client.preparing = false;
+    }
+  }
+
+  /**
+   * Leases the request's map and replays its `since` flows, a chunk per turn,
+   * then puts it in effect in the turn the replay reached the newest held
+   * flow (so the live flows carry on from there); gives up when a newer
+   * request comes or the client goes.
+   */
+  async function prepareSubscription(client: StreamClient, request: SubscribeRequest): Promise<void> {
+    const abandoned = () => client.gone || client.requested !== undefined;
+    const { namespace, whitelist, blacklist, matches, sinceNs } = request;
     const filtered = whitelist.length > 0 || blacklist.length > 0 || sinceNs !== undefined;
     const key = filtered ? JSON.stringify({ whitelist, blacklist, since: sinceNs?.toString() }) : undefined;
-    const lease = options.serviceMaps.lease(key, matches, sinceNs);
+    const lease = await options.serviceMaps.lease(key, matches, sinceNs, abandoned);
+    if (!lease) return;
+    const pending: (string | Flow)[] = [];
+    const pendingNs: bigint[] = [];
+    if (sinceNs !== undefined) {
+      const cursor = options.relay.heldFlowCursor({ sinceNs, matches: (flow) => (namespace === undefined || inNamespace(flow, namespace)) && matches(flow) });
+      for (;;) {
+        for (const held of cursor.read(replayChunk)) {
+          pending.push(held.flowJson ?? held.flow);
+          pendingNs.push(held.timeNs);
+        }
+        if (cursor.done) break;
+        await nextTurn();
+        if (abandoned()) break;
+      }
+    }
+    if (abandoned()) {
+      lease.release();
+      return;
+    }
+    client.subscription?.lease.release();
     client.subscription = { namespace, matches, lease, mapVersion: undefined };
+    client.pending = pending;
+    client.pendingNs = pendingNs;
     client.dropped = 0;
-    const replay =
-      sinceNs === undefined
-        ? []
-        : options.relay.heldFlows({ sinceNs, matches: (flow) => (namespace === undefined || inNamespace(flow, namespace)) && matches(flow) });
+  }
+
+  /** Drops everything the hub holds for a client that closed or is closing. */
+  function forget(client: StreamClient): void {
+    if (client.gone) return;
+    client.gone = true;
+    clients.delete(client);
+    client.subscription?.lease.release();
+    client.subscription = undefined;
+    client.requested = undefined;
     client.pending = [];
     client.pendingNs = [];
-    for (const response of replay) {
-      if (!response.flow) continue;
-      client.pending.push(response.flow);
-      client.pendingNs.push(epochNsFromTimestamp(response.flow.time) ?? 0n);
-    }
   }
 
   return {
@@ -249,19 +375,43 @@ export function createStreamHub(options: StreamHubOptions) {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
       if (new URL(req.url ?? '/', 'http://api').pathname !== STREAM_PATH) return false;
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const client: StreamClient = { ws, subscription: undefined, pending: [], pendingNs: [], dropped: 0 };
+        const client: StreamClient = {
+          ws,
+          subscription: undefined,
+          pending: [],
+          pendingNs: [],
+          dropped: 0,
+          requested: undefined,
+          preparing: false,
+          tokens: messageBurst,
+          tokensAtMs: now(),
+          refused: 0,
+          gone: false,
+        };
         clients.add(client);
-        ws.on('message', (data, isBinary) => subscribe(client, isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString()));
-        ws.on('close', () => {
-          clients.delete(client);
-          client.subscription?.lease.release();
+        ws.on('message', (data, isBinary) => {
+          if (client.gone || !admitMessage(client)) return;
+          subscribe(client, isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString());
         });
+        ws.on('close', () => forget(client));
         ws.on('error', (err) => log(`stream: client socket error: ${err.message}`));
       });
       return true;
     },
     get clientCount(): number {
       return clients.size;
+    },
+    /** Flows held for clients, not sent yet; subscriptions in effect and being prepared. */
+    state(): { pendingFlows: number; subscriptions: number; preparing: number } {
+      let pendingFlows = 0;
+      let subscriptions = 0;
+      let preparing = 0;
+      for (const client of clients) {
+        pendingFlows += client.pending.length;
+        if (client.subscription) subscriptions++;
+        if (client.preparing) preparing++;
+      }
+      return { pendingFlows, subscriptions, preparing };
     },
     close(): void {
       clearInterval(timer);
