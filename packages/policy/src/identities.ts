@@ -1,5 +1,5 @@
 import { MIN_WORKLOAD_IDENTITY, ReservedIdentity, type ReservedIdentityName, reservedIdentityLabels } from '@tycho/flow';
-import { formatPrefix, type Prefix, parsePrefix, prefixContains, hostPrefix } from './cidr.ts';
+import { formatPrefix, type Prefix, parsePrefix, hostPrefix } from './cidr.ts';
 
 /** A security identity: a number and the label set it stands for (`k8s:app=x`, `reserved:world`, `cidr:…`). */
 export interface Identity {
@@ -59,6 +59,11 @@ export class CidrIdentityAllocator {
   sync(prefixes: Iterable<string>): { added: Identity[]; removed: Identity[] } {
     const wanted = new Set<string>();
     for (const text of prefixes) {
+      // Canonical texts already allocated need no parsing: a sync with nothing new stays cheap.
+      if (this.byPrefix.has(text)) {
+        wanted.add(text);
+        continue;
+      }
       const prefix = parsePrefix(text, true);
       if (typeof prefix === 'string') throw new Error(`CidrIdentityAllocator: ${prefix}`);
       wanted.add(formatPrefix(prefix));
@@ -97,18 +102,44 @@ export class CidrIdentityAllocator {
   }
 }
 
+/** Per list of CIDR identities: their prefixes by family and length, most specific first (longest-prefix match by lookups). */
+const worldIndexes = new WeakMap<readonly Identity[], Map<4 | 6, Map<number, Map<bigint, number>>>>();
+
+function worldIndexOf(cidrIdentities: readonly Identity[]): Map<4 | 6, Map<number, Map<bigint, number>>> {
+  let index = worldIndexes.get(cidrIdentities);
+  if (index) return index;
+  index = new Map();
+  for (const identity of cidrIdentities) {
+    const prefix = prefixOfIdentity(identity);
+    if (!prefix) continue;
+    let byLength = index.get(prefix.family);
+    if (!byLength) index.set(prefix.family, (byLength = new Map()));
+    let byAddress = byLength.get(prefix.length);
+    if (!byAddress) byLength.set(prefix.length, (byAddress = new Map()));
+    byAddress.set(prefix.address, identity.id);
+  }
+  for (const [family, byLength] of index) index.set(family, new Map([...byLength].sort(([a], [b]) => b - a)));
+  worldIndexes.set(cidrIdentities, index);
+  return index;
+}
+
 /**
  * The identity of an address outside the cluster: the CIDR identity of its
  * longest matching prefix, else world (2) — what the datapath's LPM ipcache
- * answers for world addresses.
+ * answers for world addresses. The list's index is built once per list
+ * (callers pass the same array until the identities change), so a lookup
+ * costs one probe per prefix length in use, not a scan.
  */
 export function worldIdentityOf(ip: string, cidrIdentities: readonly Identity[]): number {
   const host = hostPrefix(ip);
   if (!host) return ReservedIdentity.world;
-  let best: { id: number; length: number } | undefined;
-  for (const identity of cidrIdentities) {
-    const prefix = prefixOfIdentity(identity);
-    if (prefix && prefixContains(prefix, host) && (!best || prefix.length > best.length)) best = { id: identity.id, length: prefix.length };
+  const byLength = worldIndexOf(cidrIdentities).get(host.family);
+  if (!byLength) return ReservedIdentity.world;
+  const bits = BigInt(host.length);
+  for (const [length, byAddress] of byLength) {
+    const hostBits = bits - BigInt(length);
+    const id = byAddress.get((host.address >> hostBits) << hostBits);
+    if (id !== undefined) return id;
   }
-  return best?.id ?? ReservedIdentity.world;
+  return ReservedIdentity.world;
 }

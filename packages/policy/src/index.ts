@@ -38,6 +38,7 @@ export {
   type PolicyMapKey,
   type PortPrefix,
   directionNeedsLookup,
+  keysOfIdentity,
   lookupPolicyMapKey,
   policyMapKeys,
   portRangePrefixes,
@@ -57,6 +58,7 @@ export {
   policyRefKey,
   policyRefName,
 } from './policyModel.ts';
+export { type DirectionChange, PolicyEngine, type PolicyEngineChanges, type PolicyEngineInputs, type PolicyEngineWork } from './policyEngine.ts';
 export { type ApplyResult, PolicyStore } from './policyStore.ts';
 export {
   type DirectionPolicy,

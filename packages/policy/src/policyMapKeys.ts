@@ -77,30 +77,47 @@ function covers(entry: PolicyEntry, block: Block): boolean {
   return entry.port <= block.port && last <= entry.endPort;
 }
 
+/**
+ * The keys of one remote identity: its own entries' blocks, and for a
+ * specific identity the blocks of identity 0's entries too, each valued by
+ * every entry (own or identity 0's) covering it. `own` and `wildcard` are in
+ * `resolveEndpointPolicies`' entry order.
+ */
+export function keysOfIdentity(direction: Direction, identity: number, own: readonly PolicyEntry[], wildcard: readonly PolicyEntry[]): PolicyMapKey[] {
+  const candidates = identity === 0 ? own.flatMap(blocksOf) : [...own.flatMap(blocksOf), ...wildcard.flatMap(blocksOf)];
+  const applicable = identity === 0 ? own : [...own, ...wildcard].sort(entryOrder);
+  const keys = new Map<string, PolicyMapKey>();
+  for (const block of candidates) {
+    const id = `${block.protocol}/${block.port}/${block.prefixLen}`;
+    if (keys.has(id)) continue;
+    const covering = applicable.filter((e) => covers(e, block));
+    const denies = covering.filter((e) => e.deny);
+    const chosen = denies.length > 0 ? denies : covering;
+    const policies = new Map<string, PolicyRef>();
+    for (const e of chosen) for (const ref of e.policies) policies.set(`${ref.kind}/${ref.namespace}/${ref.name}`, ref);
+    keys.set(id, { direction, identity, ...block, deny: denies.length > 0, policies: [...policies.values()] });
+  }
+  return [...keys.values()];
+}
+
+/** Deny first, then by identity, protocol and port range. */
+function entryOrder(a: PolicyEntry, b: PolicyEntry): number {
+  return Number(b.deny) - Number(a.deny) || a.identity - b.identity || a.protocol - b.protocol || a.port - b.port || a.endPort - b.endPort;
+}
+
 function keysOfDirection(direction: Direction, policy: DirectionPolicy): PolicyMapKey[] {
   let entries = policy.entries;
   if (entries.length === 0) return [];
   // Deny rules where default deny is off: everything else stays allowed.
   if (!policy.enforced) entries = [...entries, { identity: 0, protocol: 0, port: 0, endPort: 0, deny: false, policies: [] }];
-  const wildcardBlocks = entries.filter((e) => e.identity === 0).flatMap(blocksOf);
-  const identities = new Set(entries.map((e) => e.identity));
-  const keys = new Map<string, PolicyMapKey>();
-  for (const identity of identities) {
-    const own = entries.filter((e) => e.identity === identity).flatMap(blocksOf);
-    const candidates = identity === 0 ? own : [...own, ...wildcardBlocks];
-    const applicable = entries.filter((e) => e.identity === identity || e.identity === 0);
-    for (const block of candidates) {
-      const id = `${identity}/${block.protocol}/${block.port}/${block.prefixLen}`;
-      if (keys.has(id)) continue;
-      const covering = applicable.filter((e) => covers(e, block));
-      const denies = covering.filter((e) => e.deny);
-      const chosen = denies.length > 0 ? denies : covering;
-      const policies = new Map<string, PolicyRef>();
-      for (const e of chosen) for (const ref of e.policies) policies.set(`${ref.kind}/${ref.namespace}/${ref.name}`, ref);
-      keys.set(id, { direction, identity, ...block, deny: denies.length > 0, policies: [...policies.values()] });
-    }
+  const byIdentity = new Map<number, PolicyEntry[]>();
+  for (const entry of entries) {
+    const group = byIdentity.get(entry.identity);
+    if (group) group.push(entry);
+    else byIdentity.set(entry.identity, [entry]);
   }
-  return [...keys.values()];
+  const wildcard = byIdentity.get(0) ?? [];
+  return [...byIdentity].flatMap(([identity, own]) => keysOfIdentity(direction, identity, own, wildcard));
 }
 
 /** Every key for one endpoint's policy map, ingress then egress. */
