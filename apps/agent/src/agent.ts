@@ -17,6 +17,7 @@ import { Observer } from './observer.ts';
 import { namePoliciesOnFlow } from './flowPolicies.ts';
 import { createRecordingPolicyDatapath, type PolicyDatapath } from './policyDatapath.ts';
 import { PolicyResolver } from './policyResolver.ts';
+import { createStoredPolicyReader } from './storedPolicies.ts';
 import type { ServicesStatus } from './servicesController.ts';
 
 /** The part of NodeDatapath the agent uses; tests pass a recording implementation. */
@@ -83,7 +84,7 @@ export async function startAgent(options: AgentOptions) {
   const policyDatapath = options.policyDatapath ?? createRecordingPolicyDatapath().datapath;
   const policyStore = new DirectoryKubeStore(options.kubeDir);
   const policy: PolicyResolver = new PolicyResolver({
-    readPolicies: () => policyStore.policies.policies(),
+    readPolicies: createStoredPolicyReader(policyStore.policies),
     namespaceLabels: () => new Map(policyStore.listNamespaces().flatMap((ns) => (ns.metadata?.name ? [[ns.metadata.name, ns.metadata.labels ?? {}] as const] : []))),
     identities: () => identities.list().map((record) => ({ id: record.identity, labels: record.labels })),
     endpoints: () => localEndpoints.list(),
@@ -103,7 +104,7 @@ export async function startAgent(options: AgentOptions) {
     endpointAddressAt: (ifindex) => localEndpoints.byIfindex(ifindex)?.ipv4,
     // Workload identities are cluster-wide; CIDR identities (world addresses policy names) are the resolver's.
     labelsOfIdentity: (identity) => {
-      const labels = identities.labelsOf(identity) ?? policy.cidrIdentities().find((cidr) => cidr.id === identity)?.labels;
+      const labels = identities.labelsOf(identity) ?? policy.cidrIdentity(identity)?.labels;
       return labels ? [...labels] : undefined;
     },
   });

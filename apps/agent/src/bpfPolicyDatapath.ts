@@ -13,7 +13,8 @@ export interface PolicyMapHandle<K, V> {
 /** The node's policy maps (@tycho/datapath's PolicyMaps). */
 export interface PolicyMapSet {
   readonly ipcache: PolicyMapHandle<IpcacheKey4, IpcacheEntry>;
-  readonly policy: PolicyMapHandle<PolicyKey, PolicyValue>;
+  /** `info` names the map and bounds it: the keys of every endpoint together fit in maxEntries. */
+  readonly policy: PolicyMapHandle<PolicyKey, PolicyValue> & { readonly info: { readonly name: string; readonly maxEntries: number } };
   readonly endpoints: PolicyMapHandle<number, PolicyEndpointState>;
 }
 
@@ -43,20 +44,30 @@ function ipv4OfBigint(address: bigint): string {
  * - ipcache: the CIDR identities' prefixes, and every pod and node address
  *   (/32) from `updateHostAddresses`; a host address wins over a CIDR /32.
  * Writes are ordered so that a change never opens a gap: new keys first,
- * then the endpoint's flags, then the keys that went away. The maps'
- * existing contents (a restarted agent reuses the pins) are read first, so
- * the first write for an endpoint also removes what the last agent left.
+ * then the endpoint's flags, then the keys that went away; a key already
+ * holding its value is not written again, so a change costs map writes in
+ * proportion to what changed. A policy that would not fit in the policy map
+ * is refused whole before any write (the endpoint keeps what it had). The
+ * maps' existing contents (a restarted agent reuses the pins) are read
+ * first, so the first write for an endpoint also removes what the last
+ * agent left.
  */
 export function createBpfPolicyDatapath(maps: PolicyMapSet): PolicyDatapath {
-  /** Keys written per endpoint and direction. */
-  const written = new Map<number, Map<Direction, Map<string, PolicyKey>>>();
+  /** Keys written per endpoint and direction, with their values. */
+  const written = new Map<number, Map<Direction, Map<string, { key: PolicyKey; value: PolicyValue }>>>();
+  let keysInMap = 0;
   const flags = new Map<number, PolicyEndpointState>();
   const policyLists = new Map<string, number>();
   const cidrEntries = new Map<string, { key: IpcacheKey4; entry: IpcacheEntry }>();
   let hostEntries = new Map<string, { key: IpcacheKey4; entry: IpcacheEntry }>();
   const ipcacheWritten = new Map<string, IpcacheEntry>();
 
-  for (const key of maps.policy.keys()) keysOf(key.endpointId, key.direction).set(policyKeyId(key), key);
+  for (const key of maps.policy.keys()) {
+    const value = maps.policy.get(key);
+    if (!value) continue;
+    keysOf(key.endpointId, key.direction).set(policyKeyId(key), { key, value });
+    keysInMap++;
+  }
   for (const endpointId of maps.endpoints.keys()) {
     const state = maps.endpoints.get(endpointId);
     if (state) flags.set(endpointId, state);
@@ -66,7 +77,7 @@ export function createBpfPolicyDatapath(maps: PolicyMapSet): PolicyDatapath {
     if (entry) ipcacheWritten.set(ipcacheKeyId(key), entry);
   }
 
-  function keysOf(endpointId: number, direction: Direction): Map<string, PolicyKey> {
+  function keysOf(endpointId: number, direction: Direction): Map<string, { key: PolicyKey; value: PolicyValue }> {
     let byDirection = written.get(endpointId);
     if (!byDirection) written.set(endpointId, (byDirection = new Map()));
     let keys = byDirection.get(direction);
@@ -80,6 +91,15 @@ export function createBpfPolicyDatapath(maps: PolicyMapSet): PolicyDatapath {
     let number = policyLists.get(id);
     if (number === undefined) policyLists.set(id, (number = policyLists.size + 1));
     return number;
+  }
+
+  /** A kernel refusal (ENOSPC, E2BIG, …) named with the map and the key, not only the errno. */
+  function writeKey(key: PolicyKey, value: PolicyValue): void {
+    try {
+      maps.policy.set(key, value);
+    } catch (err) {
+      throw new Error(`policy map ${maps.policy.info.name}: cannot write the key for endpoint ${key.endpointId} ${key.direction} identity ${key.identity}: ${(err as Error).message}`);
+    }
   }
 
   /** Makes the ipcache map hold the union of CIDR and host entries, writing only differences. */
@@ -103,7 +123,8 @@ export function createBpfPolicyDatapath(maps: PolicyMapSet): PolicyDatapath {
     setEndpointPolicy(endpointId: number, direction: Direction, state: DirectionMapState): void {
       // Tracks every key as it is written: after a failed call the next one still removes what is not wanted.
       const tracked = keysOf(endpointId, direction);
-      const after = new Map<string, PolicyKey>();
+      const after = new Map<string, { key: PolicyKey; value: PolicyValue }>();
+      let added = 0;
       for (const mapKey of state.keys) {
         const key: PolicyKey = {
           endpointId,
@@ -113,25 +134,47 @@ export function createBpfPolicyDatapath(maps: PolicyMapSet): PolicyDatapath {
           port: mapKey.port,
           prefixLen: mapKey.prefixLen,
         };
-        maps.policy.set(key, { deny: mapKey.deny, policyList: policyListOf(mapKey.policies) });
-        tracked.set(policyKeyId(key), key);
-        after.set(policyKeyId(key), key);
+        const id = policyKeyId(key);
+        after.set(id, { key, value: { deny: mapKey.deny, policyList: policyListOf(mapKey.policies) } });
+        if (!tracked.has(id)) added++;
+      }
+      // New keys go in before old ones leave, so both must fit at once.
+      const limit = maps.policy.info.maxEntries;
+      if (keysInMap + added > limit) {
+        throw new Error(
+          `policy map ${maps.policy.info.name} is full: endpoint ${endpointId} ${direction} needs ${after.size} keys (${added} new), ` +
+            `${keysInMap} of at most ${limit} are in use by all endpoints; its previous policy stays in force (make the policy smaller, or select fewer endpoints)`,
+        );
+      }
+      for (const [id, next] of after) {
+        const before = tracked.get(id);
+        if (before && before.value.deny === next.value.deny && before.value.policyList === next.value.policyList) continue;
+        writeKey(next.key, next.value);
+        if (!before) keysInMap++;
+        tracked.set(id, next);
       }
       const current = flags.get(endpointId) ?? { ingress: NOT_LOOKED_UP, egress: NOT_LOOKED_UP };
-      const next = { ...current, [direction]: { enforced: state.enforced, needsLookup: state.needsLookup } };
-      maps.endpoints.set(endpointId, next);
-      flags.set(endpointId, next);
-      for (const [id, key] of tracked) {
+      const wanted = { enforced: state.enforced, needsLookup: state.needsLookup };
+      if (!flags.has(endpointId) || current[direction].enforced !== wanted.enforced || current[direction].needsLookup !== wanted.needsLookup) {
+        const next = { ...current, [direction]: wanted };
+        maps.endpoints.set(endpointId, next);
+        flags.set(endpointId, next);
+      }
+      for (const [id, { key }] of tracked) {
         if (after.has(id)) continue;
         maps.policy.delete(key);
         tracked.delete(id);
+        keysInMap--;
       }
     },
 
     removeEndpoint(endpointId: number): void {
       maps.endpoints.delete(endpointId);
       flags.delete(endpointId);
-      for (const keys of written.get(endpointId)?.values() ?? []) for (const key of keys.values()) maps.policy.delete(key);
+      for (const keys of written.get(endpointId)?.values() ?? []) {
+        for (const { key } of keys.values()) maps.policy.delete(key);
+        keysInMap -= keys.size;
+      }
       written.delete(endpointId);
     },
 

@@ -74,9 +74,9 @@ function setup(initial: Partial<Inputs> = {}): { inputs: Inputs; recording: Reco
 }
 
 describe('PolicyResolver', () => {
-  it('resolves again when the policies change and hands the datapath only the directions that changed', () => {
+  it('resolves again when the policies change and hands the datapath only the directions that changed', async () => {
     const { inputs, recording, resolver } = setup();
-    resolver.resolve();
+    await resolver.resolve();
     expect(recording.calls.map((call) => call.op === 'setEndpointPolicy' && `${call.endpointId} ${call.direction} ${call.state.enforced}`)).toEqual([
       '7 ingress false',
       '7 egress false',
@@ -87,7 +87,7 @@ describe('PolicyResolver', () => {
 
     inputs.policies = parsePolicyText(ALLOWED_CNP);
     inputs.revision = 1;
-    resolver.resolve();
+    await resolver.resolve();
     expect(recording.calls).toHaveLength(1);
     const [call] = recording.calls;
     expect(call).toMatchObject({ op: 'setEndpointPolicy', endpointId: 7, direction: 'egress', state: { enforced: true, needsLookup: true } });
@@ -95,47 +95,48 @@ describe('PolicyResolver', () => {
     expect(resolver.revision).toBe(1);
     expect(decide(resolver.policyOf(7)!, 'egress', ECHO_A.id, 8080, 6).verdict).toBe('allowed');
 
-    resolver.resolve();
+    await resolver.resolve();
     expect(recording.calls).toHaveLength(1);
   });
 
-  it('removes the state of an endpoint that went away', () => {
+  it('removes the state of an endpoint that went away', async () => {
     const { inputs, recording, resolver } = setup();
-    resolver.resolve();
+    await resolver.resolve();
     inputs.endpoints = inputs.endpoints.filter((view) => view.id !== 8);
-    resolver.resolve();
+    await resolver.resolve();
     expect(recording.calls.at(-1)).toEqual({ op: 'removeEndpoint', endpointId: 8 });
     expect(resolver.policyOf(8)).toBeUndefined();
   });
 
-  it("adds namespaces' labels to identities, so a NetworkPolicy namespaceSelector selects their pods", () => {
+  it("adds namespaces' labels to identities, so a NetworkPolicy namespaceSelector selects their pods", async () => {
     const { inputs, resolver } = setup({ policies: parsePolicyText(FROM_TEAM_A) });
-    resolver.resolve();
+    await resolver.resolve();
     expect(decide(resolver.policyOf(8)!, 'ingress', TEAM_A_POD.id, 80, 6).verdict).toBe('denied');
     inputs.namespaces = new Map([['team-a', { team: 'a' }]]);
-    resolver.resolve();
+    await resolver.resolve();
     expect(decide(resolver.policyOf(8)!, 'ingress', TEAM_A_POD.id, 80, 6)).toEqual({
       verdict: 'allowed',
       policies: [{ kind: 'NetworkPolicy', namespace: 'default', name: 'from-team-a' }],
     });
   });
 
-  it('keeps the last good policies when the store cannot be read, and says why in its status', () => {
+  it('keeps the last good policies when the store cannot be read, and says why in its status', async () => {
     const { inputs, resolver } = setup({ policies: parsePolicyText(ALLOWED_CNP), revision: 4 });
-    resolver.resolve();
+    await resolver.resolve();
     inputs.readError = 'policies.json is not JSON';
     inputs.revision = 5;
-    resolver.resolve();
+    await resolver.resolve();
     expect(resolver.revision).toBe(4);
     expect(resolver.status()).toMatchObject({ revision: 4, error: 'policies.json is not JSON', policies: [{ name: 'pod-to-a-allowed-cnp' }] });
     expect(resolver.policyOf(7)?.egress.enforced).toBe(true);
   });
 
-  it('resolves again by itself when a DNS answer a toFQDNs rule uses runs out', () => {
-    vi.useFakeTimers({ now: Date.UTC(2024, 0, 1) });
+  it('resolves again by itself when a DNS answer a toFQDNs rule uses runs out', async () => {
+    // setImmediate stays real: the resolver gives way to the event loop between steps.
+    vi.useFakeTimers({ now: Date.UTC(2024, 0, 1), toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const records = [{ name: 'www.google.com', ip: '198.51.100.14', expiresAtMs: Date.now() + 30_000 }];
     const { recording, resolver } = setup({ policies: parsePolicyText(FQDN_CNP), records });
-    resolver.resolve();
+    await resolver.resolve();
     const [googleIdentity] = resolver.cidrIdentities();
     expect(googleIdentity?.labels).toEqual(['cidr:198.51.100.14/32', 'reserved:world']);
     expect(recording.cidrIdentities.size).toBe(1);
@@ -145,6 +146,7 @@ describe('PolicyResolver', () => {
 
     const before = resolver.resolutionCount;
     vi.advanceTimersByTime(30_000);
+    await resolver.idle();
     expect(resolver.resolutionCount).toBe(before + 1);
     expect(recording.calls.at(-1)).toMatchObject({ op: 'setEndpointPolicy', endpointId: 7, direction: 'egress' });
     expect(recording.cidrIdentities.size).toBe(0);
@@ -152,24 +154,24 @@ describe('PolicyResolver', () => {
     expect(resolver.status().next_dns_expiry).toBeUndefined();
   });
 
-  it('sends again at the next resolution what the datapath failed to apply', () => {
+  it('sends again at the next resolution what the datapath failed to apply', async () => {
     const { inputs, recording, resolver } = setup();
-    resolver.resolve();
+    await resolver.resolve();
     const setEndpointPolicy = recording.datapath.setEndpointPolicy;
     recording.datapath.setEndpointPolicy = () => {
       throw new Error('map full');
     };
     inputs.policies = parsePolicyText(ALLOWED_CNP);
-    resolver.resolve();
+    await resolver.resolve();
     expect(recording.endpoints.get(7)?.egress?.enforced).toBe(false);
     recording.datapath.setEndpointPolicy = setEndpointPolicy;
-    resolver.resolve();
+    await resolver.resolve();
     expect(recording.endpoints.get(7)?.egress?.enforced).toBe(true);
   });
 
-  it('shows per endpoint what is in force', () => {
+  it('shows per endpoint what is in force', async () => {
     const { resolver } = setup({ policies: parsePolicyText(ALLOWED_CNP), revision: 2 });
-    resolver.resolve();
+    await resolver.resolve();
     expect(resolver.status()).toEqual({
       revision: 2,
       policies: [{ kind: 'CiliumNetworkPolicy', namespace: 'default', name: 'pod-to-a-allowed-cnp' }],
@@ -204,7 +206,7 @@ describe('PolicyResolver', () => {
         datapath: recording.datapath,
         pollMs: 3_600_000,
       });
-      resolver.resolve();
+      await resolver.resolve();
       resolver.watch(kubeDir);
       // Each write replaces policies.json by a rename; the third one is what the recursive watch alone missed.
       for (const expected of [true, false, true]) {

@@ -3,20 +3,18 @@ import {
   CidrIdentityAllocator,
   type DnsRecord,
   type Direction,
-  directionNeedsLookup,
   type EndpointPolicy,
   fqdnSelectorsOf,
   type Identity,
   namespaceIdentityLabels,
   nextDnsExpiry,
   type Policy,
+  PolicyEngine,
+  type PolicyEngineWork,
   type PolicyRef,
-  policyMapKeys,
   POD_NAMESPACE_KEY,
-  requiredCidrs,
-  resolveEndpointPolicies,
 } from '@tycho/policy';
-import type { DirectionMapState, PolicyDatapath } from './policyDatapath.ts';
+import type { PolicyDatapath } from './policyDatapath.ts';
 
 /** A pod on this node, as the resolver needs it. */
 export interface PolicyEndpointView {
@@ -53,6 +51,8 @@ export interface EndpointPolicyStatus {
   selected_by: string[];
   ingress: { enforced: boolean; enforced_by: string[]; rules: number };
   egress: { enforced: boolean; enforced_by: string[]; rules: number };
+  /** Why the datapath could not take this endpoint's policy (e.g. the policy map is full); the last written policy stays in force. */
+  datapath_error?: string;
 }
 
 export interface PolicyResolverStatus {
@@ -68,27 +68,36 @@ export interface PolicyResolverStatus {
 
 /**
  * The agent's policy loop: resolves the policies of this node's endpoints
- * (`resolveEndpointPolicies`) whenever policies, identities, namespaces,
- * endpoints or DNS answers change, and when a DNS answer a toFQDNs rule uses
- * runs out; hands changed results to the PolicyDatapath, and keeps them for
- * naming policies on flows.
+ * whenever policies, identities, namespaces, endpoints or DNS answers
+ * change, and when a DNS answer a toFQDNs rule uses runs out; hands changed
+ * results to the PolicyDatapath, and keeps them for naming policies on flows.
+ * A PolicyEngine does the work, only what a change calls for, in steps: the
+ * resolver gives way to the event loop between them, so that the observer,
+ * the status and the ring buffer keep being served while a large policy is
+ * resolved. One resolution runs at a time; changes meanwhile start one more.
  */
 export class PolicyResolver {
   private readonly now: () => number;
   private readonly log: (message: string) => void;
   private readonly cidrs = new CidrIdentityAllocator();
+  private readonly engine = new PolicyEngine();
   private policies: Policy[] = [];
   private revisionNumber = 0;
   private readError: string | undefined;
-  private byEndpoint = new Map<number, EndpointPolicy>();
   private views = new Map<number, PolicyEndpointView>();
-  /** What the datapath was last given, per endpoint and direction (JSON), so unchanged results are not sent again. */
-  private readonly sent = new Map<number, Partial<Record<Direction, string>>>();
+  /** Endpoint directions the datapath has not taken yet (it threw): sent again at the next resolution. */
+  private readonly unsent = new Map<number, Set<Direction>>();
+  private readonly unremoved = new Set<number>();
+  private readonly datapathErrors = new Map<number, string>();
+  private cidrList: Identity[] = [];
+  private cidrById = new Map<number, Identity>();
   private sentCidrs = new Map<number, Identity>();
   private nextExpiryMs: number | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private watcher: { close(): void } | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
   private scheduled = false;
   private closed = false;
   private resolutions = 0;
@@ -108,32 +117,32 @@ export class PolicyResolver {
     return this.resolutions;
   }
 
-  /** Resolves now. */
-  resolve(): void {
-    if (this.closed) return;
-    this.resolutions++;
-    this.readPolicies();
-    const nowMs = this.now();
-    const records = this.options.dnsRecords();
-    this.cidrs.sync(requiredCidrs(this.policies, records, nowMs));
-    this.sendCidrChanges();
+  /** How much resolution work was done so far (tests and benchmarks read it). */
+  get work(): PolicyEngineWork {
+    return this.engine.stats;
+  }
 
-    const namespaceLabels = this.options.namespaceLabels();
-    const withNamespace = (labels: readonly string[]) => withNamespaceLabels(labels, namespaceLabels);
-    const identities = [
-      ...this.options.identities().map((identity) => ({ id: identity.id, labels: withNamespace(identity.labels) })),
-      ...this.cidrs.identities(),
-    ];
-    const views = this.options.endpoints();
-    const resolved = resolveEndpointPolicies(
-      views.map((view) => ({ id: view.id, identity: view.identity, labels: withNamespace(view.labels) })),
-      { policies: this.policies, identities, dnsRecords: records, nowMs },
-    );
-    const byEndpoint = new Map(resolved.map((policy) => [policy.endpointId, policy]));
-    this.views = new Map(views.map((view) => [view.id, view]));
-    this.byEndpoint = byEndpoint;
-    this.sendChanges(byEndpoint);
-    this.armDnsExpiry(nextDnsExpiry(fqdnSelectorsOf(this.policies), records, nowMs), nowMs);
+  /**
+   * Resolves now (after the running resolution, if any); settles when done.
+   * Never rejects: a failure is logged and the last good state stays.
+   */
+  resolve(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.resolveOnce().catch((err: unknown) => this.log(`policies: ${(err as Error).message}`));
+        } while (this.again && !this.closed);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
   }
 
   /** Resolves once soon, however many changes arrive before then. */
@@ -142,8 +151,60 @@ export class PolicyResolver {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.safely(() => this.resolve());
+      void this.resolve();
     });
+  }
+
+  /** Settles when no resolution is running or scheduled. */
+  async idle(): Promise<void> {
+    while (this.running || this.scheduled) {
+      await (this.running ?? new Promise((resolve) => setImmediate(resolve)));
+    }
+  }
+
+  private async resolveOnce(): Promise<void> {
+    this.resolutions++;
+    this.readPolicies();
+    const nowMs = this.now();
+    const records = this.options.dnsRecords();
+    const namespaceLabels = this.options.namespaceLabels();
+    const withNamespace = (labels: readonly string[]) => withNamespaceLabels(labels, namespaceLabels);
+    const views = this.options.endpoints();
+    const steps = this.engine.update({
+      policies: this.policies,
+      identities: this.options.identities().map((identity) => ({ id: identity.id, labels: withNamespace(identity.labels) })),
+      endpoints: views.map((view) => ({ id: view.id, identity: view.identity, labels: withNamespace(view.labels) })),
+      dnsRecords: records,
+      nowMs,
+      cidrIdentities: (prefixes) => {
+        const { added, removed } = this.cidrs.sync(prefixes);
+        if (added.length > 0 || removed.length > 0) {
+          this.cidrList = this.cidrs.identities();
+          this.cidrById = new Map(this.cidrList.map((identity) => [identity.id, identity]));
+        }
+        return this.cidrList;
+      },
+    });
+    // Each step of the engine is bounded; between two, whatever else is waiting runs.
+    let changes: Awaited<ReturnType<typeof this.engine.updateNow>>;
+    for (;;) {
+      const step = steps.next();
+      if (step.done) {
+        changes = step.value;
+        break;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.views = new Map(views.map((view) => [view.id, view]));
+    this.sendCidrChanges();
+    for (const endpointId of changes.removed) this.unremoved.add(endpointId);
+    for (const { endpointId, direction } of changes.changed) {
+      let directions = this.unsent.get(endpointId);
+      if (!directions) this.unsent.set(endpointId, (directions = new Set()));
+      directions.add(direction);
+    }
+    this.sendChanges();
+    this.armDnsExpiry(nextDnsExpiry(fqdnSelectorsOf(this.policies), records, nowMs), nowMs);
   }
 
   /**
@@ -158,26 +219,35 @@ export class PolicyResolver {
     // watch on Linux reports only the first time.
     this.watcher = watchKubeStore(kubeDir, () => this.schedule());
     this.pollTimer = setInterval(() => {
-      this.safely(() => {
+      try {
         if (this.options.readPolicies().revision !== this.revisionNumber) this.schedule();
-      });
+      } catch (err) {
+        this.log(`policies: ${(err as Error).message}`);
+      }
     }, this.options.pollMs ?? 1000);
     this.pollTimer.unref();
   }
 
   /** The resolved policy of a local endpoint. */
   policyOf(endpointId: number): EndpointPolicy | undefined {
-    return this.byEndpoint.get(endpointId);
+    return this.engine.policyOf(endpointId);
   }
 
-  cidrIdentities(): Identity[] {
-    return this.cidrs.identities();
+  /** The node-local CIDR identities; the same array until they change. */
+  cidrIdentities(): readonly Identity[] {
+    return this.cidrList;
+  }
+
+  cidrIdentity(id: number): Identity | undefined {
+    return this.cidrById.get(id);
   }
 
   status(): PolicyResolverStatus {
     const names = (refs: readonly PolicyRef[]) => refs.map(policyDisplayName);
-    const endpoints = [...this.byEndpoint.values()].map((policy): EndpointPolicyStatus => {
+    const endpoints = this.engine.endpointIds().map((endpointId): EndpointPolicyStatus => {
+      const policy = this.engine.policyOf(endpointId)!;
       const view = this.views.get(policy.endpointId);
+      const datapathError = this.datapathErrors.get(endpointId);
       return {
         id: policy.endpointId,
         namespace: view?.namespace ?? '',
@@ -186,13 +256,14 @@ export class PolicyResolver {
         selected_by: names(policy.selectedBy),
         ingress: { enforced: policy.ingress.enforced, enforced_by: names(policy.ingress.enforcedBy), rules: policy.ingress.entries.length },
         egress: { enforced: policy.egress.enforced, enforced_by: names(policy.egress.enforcedBy), rules: policy.egress.entries.length },
+        ...(datapathError ? { datapath_error: datapathError } : {}),
       };
     });
     return {
       revision: this.revisionNumber,
       policies: this.policies.map((policy) => ({ ...policy.ref })),
       endpoints: endpoints.sort((a, b) => a.id - b.id),
-      cidr_identities: this.cidrs.identities().length,
+      cidr_identities: this.cidrList.length,
       ...(this.nextExpiryMs !== undefined ? { next_dns_expiry: new Date(this.nextExpiryMs).toISOString() } : {}),
       ...(this.readError ? { error: this.readError } : {}),
     };
@@ -218,31 +289,40 @@ export class PolicyResolver {
     }
   }
 
-  private sendChanges(byEndpoint: ReadonlyMap<number, EndpointPolicy>): void {
-    for (const endpointId of [...this.sent.keys()]) {
-      if (byEndpoint.has(endpointId)) continue;
-      if (this.callDatapath(() => this.options.datapath.removeEndpoint(endpointId))) this.sent.delete(endpointId);
+  /** Hands the datapath every endpoint direction it has not taken yet, and the endpoints that went away. */
+  private sendChanges(): void {
+    for (const endpointId of [...this.unremoved]) {
+      this.unsent.delete(endpointId);
+      this.datapathErrors.delete(endpointId);
+      if (this.callDatapath(() => this.options.datapath.removeEndpoint(endpointId))) this.unremoved.delete(endpointId);
     }
-    for (const policy of byEndpoint.values()) {
-      const keys = policyMapKeys(policy);
-      const sent = this.sent.get(policy.endpointId) ?? {};
-      for (const direction of ['ingress', 'egress'] as const) {
-        const state: DirectionMapState = {
-          enforced: policy[direction].enforced,
-          needsLookup: directionNeedsLookup(policy[direction]),
-          keys: keys.filter((key) => key.direction === direction),
-        };
-        const text = JSON.stringify(state);
-        if (sent[direction] === text) continue;
-        if (this.callDatapath(() => this.options.datapath.setEndpointPolicy(policy.endpointId, direction, state))) sent[direction] = text;
+    for (const [endpointId, directions] of [...this.unsent]) {
+      let failure: string | undefined;
+      for (const direction of [...directions]) {
+        const state = this.engine.directionState(endpointId, direction);
+        if (!state) {
+          directions.delete(direction);
+          continue;
+        }
+        try {
+          this.options.datapath.setEndpointPolicy(endpointId, direction, state);
+          directions.delete(direction);
+        } catch (err) {
+          failure = `${direction}: ${(err as Error).message}`;
+        }
       }
-      this.sent.set(policy.endpointId, sent);
+      if (directions.size === 0) this.unsent.delete(endpointId);
+      if (failure === undefined) this.datapathErrors.delete(endpointId);
+      else if (this.datapathErrors.get(endpointId) !== failure) {
+        this.datapathErrors.set(endpointId, failure);
+        this.log(`policy datapath: endpoint ${endpointId}: ${failure}`);
+      }
     }
   }
 
   /** Tells the datapath how the CIDR identities differ from what it was last told successfully. */
   private sendCidrChanges(): void {
-    const wanted = new Map(this.cidrs.identities().map((identity) => [identity.id, identity]));
+    const wanted = this.cidrById;
     const added = [...wanted.values()].filter((identity) => !this.sentCidrs.has(identity.id));
     const removed = [...this.sentCidrs.values()].filter((identity) => !wanted.has(identity.id));
     if (added.length === 0 && removed.length === 0) return;
@@ -257,7 +337,7 @@ export class PolicyResolver {
     if (expiryMs === undefined) return;
     this.expiryTimer = setTimeout(() => {
       this.nextExpiryMs = undefined;
-      this.safely(() => this.resolve());
+      void this.resolve();
     }, Math.max(0, expiryMs - nowMs));
     this.expiryTimer.unref();
   }
@@ -270,14 +350,6 @@ export class PolicyResolver {
     } catch (err) {
       this.log(`policy datapath: ${(err as Error).message}`);
       return false;
-    }
-  }
-
-  private safely(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.log(`policies: ${(err as Error).message}`);
     }
   }
 }

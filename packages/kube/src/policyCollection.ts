@@ -40,6 +40,11 @@ export class PolicyCollection {
     this.dir = join(root, 'policies');
   }
 
+  /** The document's path: a reader may stat it to tell that nothing changed without reading it. */
+  get file(): string {
+    return join(this.dir, FILE);
+  }
+
   /** The stored document; an empty collection at revision 0 when nothing was applied. Throws when the file cannot be read or parsed. */
   read(): StoredPolicies {
     let text: string;
