@@ -4,7 +4,7 @@ export { describeAgent, observeUrl, parseAgentAddress, unixAgent, OBSERVE_PATH, 
 export { DEFAULT_SOCKET_DIR, findAgentSockets, type AgentSocket } from './agentSockets.ts';
 export { AgentRefusal, observeAgent, type ObserveHandlers, type ObserveStream } from './observeClient.ts';
 export { followAgent, type FollowHandlers, type FollowOptions } from './followClient.ts';
-export { fetchAgentStatus } from './statusClient.ts';
+export { AgentStatusTimeout, fetchAgentStatus } from './statusClient.ts';
 export { observeRequestSchema, parseObserveRequest, type GetFlowsRequest } from './observeRequestSchema.ts';
 export { securityLabels } from './identityAllocator.ts';
 export { createEndpointInterner, INTERNED_ENDPOINTS, MAX_INTERNED_ENDPOINTS, OBSERVE_ENCODING_PARAM, type ObserveEncoding } from './observerEncoding.ts';

@@ -2,7 +2,14 @@ import { request } from 'node:http';
 import type { ObserverStatus } from '@tycho/flow';
 import { describeAgent, STATUS_PATH, type AgentAddress } from './agentAddress.ts';
 
-/** `GET /v1/status` of an agent; rejects when it cannot be reached or answers anything but 200 JSON. */
+/**
+ * The agent accepted the request but did not answer in time: it is up but
+ * cannot serve (a busy event loop), which callers report as NODE_ERROR
+ * (Degraded), not as unreachable.
+ */
+export class AgentStatusTimeout extends Error {}
+
+/** `GET /v1/status` of an agent; rejects when it cannot be reached, does not answer in time (AgentStatusTimeout), or answers anything but 200 JSON. */
 export function fetchAgentStatus(agent: AgentAddress, timeoutMs = 2000): Promise<ObserverStatus> {
   const target = agent.transport === 'unix' ? { socketPath: agent.socketPath } : { host: agent.host.replace(/^\[|\]$/g, ''), port: agent.port };
   return new Promise((resolve, reject) => {
@@ -18,8 +25,15 @@ export function fetchAgentStatus(agent: AgentAddress, timeoutMs = 2000): Promise
         }
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', (err) => reject(new Error(`${agent.node}: cannot get status from ${describeAgent(agent)}: ${err.message}`)));
+    let timedOut = false;
+    req.on('timeout', () => {
+      timedOut = true;
+      req.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    });
+    req.on('error', (err) => {
+      const message = `${agent.node}: cannot get status from ${describeAgent(agent)}: ${err.message}`;
+      reject(timedOut ? new AgentStatusTimeout(message) : new Error(message));
+    });
     req.end();
   });
 }

@@ -268,3 +268,26 @@ describe('agent relay', () => {
     }
   });
 });
+
+describe('agent relay: node status', () => {
+  it('shows a connected agent that does not answer its status in time as ERROR (Degraded) with the reason, not as connected', async () => {
+    cluster = await startTestCluster([]);
+    const c = cluster;
+    // The stream opens, as a busy agent's would; its status requests are taken and never answered.
+    mkdirSync(join(c.socketDir, 'node-2'), { recursive: true });
+    const stalled = createServer(() => {});
+    const busy = join(c.socketDir, 'node-2', 'agent.sock');
+    const wss = new WebSocketServer({ server: stalled, path: '/v1/observe' });
+    await new Promise<void>((resolve) => stalled.listen(busy, resolve));
+    try {
+      const node = await waitFor(async () => (await nodes(c)).find((n) => n.name === 'node-2' && n.state === 'ERROR'), 'node-2 shown as ERROR', 15_000);
+      expect(node.error).toMatch(/node-2: cannot get status .*no answer within 2000 ms/);
+      expect((await c.get('/api/v1/status')).body).toMatchObject({ num_connected_nodes: 0, num_unavailable_nodes: 1, unavailable_nodes: ['node-2'] });
+    } finally {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      stalled.closeAllConnections();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
+  });
+});

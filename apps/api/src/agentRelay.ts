@@ -134,6 +134,8 @@ interface RelayNode {
   state: NodeState;
   error: string | undefined;
   status: ObserverStatus | undefined;
+  /** Why the last status request of a connected agent failed (a busy agent): the node shows as ERROR meanwhile. */
+  statusError: string | undefined;
   readonly held: FlowRing<HeldResponse>;
   stream: ObserveStream | undefined;
   failures: number;
@@ -226,12 +228,13 @@ export class AgentRelay {
     return [...this.nodesByName.values()]
       .map((node) => ({
         name: node.address.node,
-        state: node.state,
+        // Hubble's NODE_ERROR: the stream is up but the agent does not answer its status.
+        state: node.state === 'CONNECTED' && node.statusError !== undefined ? 'ERROR' : node.state,
         num_flows: node.status?.num_flows ?? 0,
         max_flows: node.status?.max_flows ?? 0,
         seen_flows: node.status?.seen_flows ?? 0,
         uptime_ns: node.status?.uptime_ns ?? 0,
-        ...(node.error !== undefined ? { error: node.error } : {}),
+        ...((node.error ?? node.statusError) !== undefined ? { error: node.error ?? node.statusError } : {}),
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -318,6 +321,7 @@ export class AgentRelay {
       state: 'UNAVAILABLE',
       error: 'connecting',
       status: undefined,
+      statusError: undefined,
       held: new FlowRing<HeldResponse>(this.options.heldPerNode ?? DEFAULT_RING_CAPACITY),
       stream: undefined,
       failures: 0,
@@ -401,8 +405,11 @@ export class AgentRelay {
   private async refreshStatus(node: RelayNode): Promise<void> {
     try {
       node.status = await fetchAgentStatus(node.address);
+      if (node.statusError !== undefined) this.log(`relay: ${node.address.node} answers its status again`);
+      node.statusError = undefined;
     } catch (err) {
       this.log(`relay: ${(err as Error).message}`);
+      node.statusError = (err as Error).message;
     }
   }
 }

@@ -6,6 +6,16 @@ const node2: NodeHealth = { name: 'node-2', state: 'CONNECTED', num_flows: 1000,
 const down: NodeHealth = { name: 'node-3', state: 'UNAVAILABLE', error: 'connect ENOENT /run/tycho/node-3/agent.sock' };
 
 describe('formatStatus', () => {
+  it('shows an agent that is there but does not answer its status as Degraded with the reason, never Ok', () => {
+    const busy: NodeHealth = { name: 'node-2', state: 'ERROR', error: 'node-2: cannot get status from unix:/run/tycho/node-2/agent.sock: no answer within 2000 ms' };
+    const health: ClusterHealth = { api: { url: 'http://localhost:32321', ok: true, uptimeNs: 65e9 }, via: 'api', nodes: [node1, busy] };
+    const lines = formatStatus(health).split('\n');
+    expect(lines).toContain('Connected Nodes: 1/2');
+    expect(lines).toContain('  node-2: Degraded   node-2: cannot get status from unix:/run/tycho/node-2/agent.sock: no answer within 2000 ms');
+    expect(lines.some((line) => line.startsWith('  node-2: Ok'))).toBe(false);
+    expect(formatNodes([busy])).toMatch(/^node-2 +Degraded +N\/A/m);
+  });
+
   it('prints the API, the Hubble line summed over connected nodes, and each agent', () => {
     const health: ClusterHealth = { api: { url: 'http://localhost:32321', ok: true, uptimeNs: 65e9 }, via: 'api', nodes: [node1, node2, down], flowsPerSecond: 12.5 };
     expect(formatStatus(health)).toBe(

@@ -21,7 +21,12 @@ export interface ClusterHealth {
   flowsPerSecond?: number;
 }
 
-const STATE_NAMES: Record<NodeHealth['state'], string> = { CONNECTED: 'Connected', UNAVAILABLE: 'Unavailable', ERROR: 'Error' };
+/**
+ * ERROR is Hubble's NODE_ERROR: the agent is there (its socket or stream is
+ * up) but does not answer or answers an error, e.g. its status not within
+ * the timeout; shown as Degraded, never as Ok.
+ */
+const STATE_NAMES: Record<NodeHealth['state'], string> = { CONNECTED: 'Connected', UNAVAILABLE: 'Unavailable', ERROR: 'Degraded' };
 
 /** Flows held and capacity summed over connected nodes, as Hubble Relay sums them. */
 export function totalFlows(nodes: readonly NodeHealth[]): { current: number; max: number; seen: number } {

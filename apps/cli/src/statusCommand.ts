@@ -1,4 +1,4 @@
-import { fetchAgentStatus, findAgentSockets, unixAgent } from '@tycho/agent/client';
+import { AgentStatusTimeout, fetchAgentStatus, findAgentSockets, unixAgent } from '@tycho/agent/client';
 import { z } from 'zod';
 import { formatNodes, formatStatus, type ClusterHealth, type NodeHealth } from './clusterHealth.ts';
 import type { ObserveIo } from './observeCommand.ts';
@@ -44,7 +44,8 @@ async function askAgents(socketDir: string): Promise<NodeHealth[]> {
         const status = await fetchAgentStatus(unixAgent(agent.node, agent.socketPath), TIMEOUT_MS);
         return { name: agent.node, state: 'CONNECTED', num_flows: status.num_flows, max_flows: status.max_flows, seen_flows: status.seen_flows, uptime_ns: status.uptime_ns };
       } catch (err) {
-        return { name: agent.node, state: 'UNAVAILABLE', error: (err as Error).message };
+        // A socket that takes the request but gives no answer in time is a busy agent (Degraded), not a missing one.
+        return { name: agent.node, state: err instanceof AgentStatusTimeout ? 'ERROR' : 'UNAVAILABLE', error: (err as Error).message };
       }
     }),
   );
