@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DirectoryKubeStore } from '@tycho/kube';
 import { type DnsRecord, decide, type Identity, type Policy, parsePolicyText, policyObjectsFromText, worldIdentityOf } from '@tycho/policy';
+import type { PolicyKey, PolicyValue } from '@tycho/datapath';
+import { createBpfPolicyDatapath, type PolicyMapHandle, type PolicyMapSet } from './bpfPolicyDatapath.ts';
 import { createRecordingPolicyDatapath, type RecordingPolicyDatapath } from './policyDatapath.ts';
 import { type PolicyEndpointView, PolicyResolver } from './policyResolver.ts';
 
@@ -219,5 +221,99 @@ describe('PolicyResolver', () => {
     } finally {
       rmSync(kubeDir, { recursive: true, force: true });
     }
+  });
+});
+
+/** A CNP for the client with `count` egress rules, rule i to 10.x.y.z/32 (one per rule) on TCP port 1000 + i % 5000; `changed` moves rule i to 11.x.y.z. */
+function manyRuleCnp(count: number, changed?: number): Policy[] {
+  const egress = Array.from({ length: count }, (_, i) => ({
+    toCIDR: [`${i === changed ? 11 : 10}.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`],
+    toPorts: [{ ports: [{ port: String(1000 + (i % 5000)), protocol: 'TCP' }] }],
+  }));
+  const object = { apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: { name: 'many', namespace: 'default' }, spec: { endpointSelector: { matchLabels: { name: 'pod-to-a-allowed-cnp' } }, egress } };
+  return parsePolicyText(JSON.stringify(object));
+}
+
+/** In-memory policy maps; `writes` counts the writes made to the policy map. */
+function countingMaps(maxPolicyKeys: number) {
+  const writes = { set: 0, delete: 0 };
+  const handle = <K, V>(id: (key: K) => string, counted = false): PolicyMapHandle<K, V> => {
+    const entries = new Map<string, [K, V]>();
+    return {
+      get: (key) => entries.get(id(key))?.[1],
+      set: (key, value) => {
+        if (counted) writes.set++;
+        entries.set(id(key), [key, value]);
+      },
+      delete: (key) => {
+        if (counted) writes.delete++;
+        return entries.delete(id(key));
+      },
+      keys: () => [...entries.values()].map(([key]) => key),
+    };
+  };
+  const policy = handle<PolicyKey, PolicyValue>((k) => `${k.endpointId}/${k.direction}/${k.identity}/${k.protocol}/${k.port}/${k.prefixLen}`, true);
+  const maps: PolicyMapSet = {
+    ipcache: handle((k: { address: string; prefixLen: number }) => `${k.address}/${k.prefixLen}`),
+    policy: Object.assign(policy, { info: { name: 'tycho_policy', maxEntries: maxPolicyKeys } }),
+    endpoints: handle((k: number) => String(k)),
+  };
+  return { maps, writes, policyKeys: () => [...policy.keys()] };
+}
+
+function resolverOn(datapath: RecordingPolicyDatapath['datapath'], inputs: Pick<Inputs, 'policies'>): PolicyResolver {
+  return new PolicyResolver({
+    readPolicies: () => ({ revision: 1, policies: inputs.policies }),
+    namespaceLabels: () => new Map(),
+    identities: () => [ECHO_A, CLIENT],
+    endpoints: () => [endpoint(7, CLIENT, 'client'), endpoint(8, ECHO_A, 'echo-a')],
+    dnsRecords: () => [],
+    datapath,
+  });
+}
+
+describe('PolicyResolver with a large policy', () => {
+  it('gives way to the event loop while it resolves a 10,000-rule policy: a timer set after it starts runs before it ends', async () => {
+    const { resolver } = setup({ policies: manyRuleCnp(10_000) });
+    const order: string[] = [];
+    const resolved = resolver.resolve().then(() => order.push('resolved'));
+    setImmediate(() => order.push('timer'));
+    await resolved;
+    expect(order).toEqual(['timer', 'resolved']);
+    expect(resolver.policyOf(7)?.egress.entries).toHaveLength(10_000);
+  });
+
+  it('when one rule of a 10,000-rule policy changes, writes only the keys that changed to the policy map', async () => {
+    const { maps, writes, policyKeys } = countingMaps(262_144);
+    const inputs = { policies: manyRuleCnp(10_000) };
+    resolver = resolverOn(createBpfPolicyDatapath(maps), inputs);
+    await resolver.resolve();
+    expect(policyKeys().filter((key) => key.endpointId === 7)).toHaveLength(10_000);
+    const before = { ...writes };
+
+    inputs.policies = manyRuleCnp(10_000, 5000);
+    await resolver.resolve();
+    // One key for the new CIDR identity in, one for the old out; the other 9,999 are left alone.
+    expect({ set: writes.set - before.set, delete: writes.delete - before.delete }).toEqual({ set: 1, delete: 1 });
+    expect(policyKeys().filter((key) => key.endpointId === 7)).toHaveLength(10_000);
+  });
+
+  it('refuses a policy that does not fit the policy map, whole, keeps the previous one in force and says why in its status', async () => {
+    const { maps, policyKeys } = countingMaps(100);
+    const inputs = { policies: parsePolicyText(ALLOWED_CNP) };
+    resolver = resolverOn(createBpfPolicyDatapath(maps), inputs);
+    await resolver.resolve();
+    const allowedKeys = policyKeys();
+    expect(allowedKeys).toHaveLength(1);
+
+    inputs.policies = manyRuleCnp(500);
+    await resolver.resolve();
+    expect(policyKeys()).toEqual(allowedKeys);
+    const client = resolver.status().endpoints.find((status) => status.id === 7);
+    expect(client?.datapath_error).toMatch(/^egress: policy map tycho_policy is full: endpoint 7 egress needs 500 keys \(500 new\), 1 of at most 100 are in use/);
+
+    inputs.policies = parsePolicyText(ALLOWED_CNP);
+    await resolver.resolve();
+    expect(resolver.status().endpoints.find((status) => status.id === 7)?.datapath_error).toBeUndefined();
   });
 });
