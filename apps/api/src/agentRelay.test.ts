@@ -161,7 +161,7 @@ describe('agent relay', () => {
     const relay = c.api.relay;
     const onNode2 = (flow: Flow) => flow.node_name === 'node-2';
     for (const query of [{}, { number: 2 }, { number: 3, first: true }, { sinceNs: 0n }, { sinceNs: 0n, matches: onNode2 }, { number: 1, matches: onNode2 }]) {
-      expect(relay.heldFlowsJson(query)).toBe(JSON.stringify(relay.heldFlows(query)));
+      expect(relay.heldFlowsJson(query).toString()).toBe(JSON.stringify(relay.heldFlows(query)));
     }
     for (const query of ['number=4', 'since=2024-01-01T00:00:00Z', `number=10&whitelist=${encodeURIComponent('[{"node_name":["node-2"]}]')}`]) {
       const answer = await c.get(`/api/v1/flows?${query}`);

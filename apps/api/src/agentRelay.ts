@@ -56,11 +56,11 @@ export interface HeldFlowsQuery {
   matches?: (flow: Flow) => boolean;
 }
 
-/** A held flow as a cursor reads it: the flow, its time, and its JSON text when the agent sent one. */
+/** A held flow as a cursor reads it: the flow, its time, and its JSON text (as bytes in pieces, or text) when the agent sent one. */
 export interface HeldFlow {
   flow: Flow;
   timeNs: bigint;
-  flowJson: string | undefined;
+  flowText: Uint8Array[] | string | undefined;
 }
 
 /**
@@ -99,8 +99,12 @@ interface HeldResponse {
    * first reads it (see `heldResponse`).
    */
   response: GetFlowsResponse | undefined;
-  /** The flow's JSON text as the agent sent it, when the message allowed cutting it out. */
-  flowJson: string | undefined;
+  /**
+   * The flow's JSON text as the agent sent it, when the message allowed
+   * cutting it out: its bytes in pieces (`ObservedItem.flowBytes`) when
+   * known, so answers copy them instead of encoding the text again; else the text.
+   */
+  flowText: Uint8Array[] | string | undefined;
   nodeName: string;
   time: string;
 }
@@ -112,21 +116,39 @@ interface HeldResponse {
  * collection copy them. A query parses the few it reads, once.
  */
 function heldResponse(held: HeldResponse): GetFlowsResponse {
-  return (held.response ??= { flow: JSON.parse(held.flowJson!) as Flow, node_name: held.nodeName, time: held.time });
+  if (held.response) return held.response;
+  const text = typeof held.flowText === 'string' ? held.flowText : Buffer.concat(held.flowText!).toString('utf8');
+  return (held.response = { flow: JSON.parse(text) as Flow, node_name: held.nodeName, time: held.time });
 }
 
 function isHeldFlow(held: HeldResponse): boolean {
-  return held.flowJson !== undefined || held.response?.flow !== undefined;
+  return held.flowText !== undefined || held.response?.flow !== undefined;
 }
 
+const FLOW_HEAD = Buffer.from('{"flow":');
+const LIST_OPEN = Buffer.from('[');
+const LIST_CLOSE = Buffer.from(']');
+const COMMA = Buffer.from(',');
+
 /**
- * The JSON text of a held response, the same as JSON.stringify of
- * `heldResponse(held)`: a flow held as its text is spliced in as that text
- * (which is how JSON.stringify writes the parsed flow), not serialised again.
+ * The JSON of a held response as byte pieces, the same bytes as
+ * JSON.stringify of `heldResponse(held)`: a flow held as its text is spliced
+ * in as that text (which is how JSON.stringify writes the parsed flow), not
+ * serialised again.
  */
-function heldResponseJson(held: HeldResponse): string {
-  if (held.flowJson === undefined) return JSON.stringify(held.response);
-  return `{"flow":${held.flowJson},"node_name":${JSON.stringify(held.nodeName)},"time":${JSON.stringify(held.time)}}`;
+function pushHeldResponseBytes(held: HeldResponse, pieces: Uint8Array[]): void {
+  if (held.flowText === undefined) {
+    pieces.push(Buffer.from(JSON.stringify(held.response)));
+    return;
+  }
+  const tail = `,"node_name":${JSON.stringify(held.nodeName)},"time":${JSON.stringify(held.time)}}`;
+  if (typeof held.flowText === 'string') {
+    pieces.push(Buffer.from(`{"flow":${held.flowText}${tail}`));
+    return;
+  }
+  pieces.push(FLOW_HEAD);
+  for (const piece of held.flowText) pieces.push(piece);
+  pieces.push(Buffer.from(tail));
 }
 
 interface RelayNode {
@@ -271,14 +293,19 @@ export class AgentRelay {
   }
 
   /**
-   * `JSON.stringify(heldFlows(query))`, made from the texts the agents sent:
-   * without `matches`, no held flow is parsed or serialised for it.
+   * The bytes of `JSON.stringify(heldFlows(query))` (UTF-8), copied from the
+   * bytes the agents sent: without `matches`, no held flow is parsed,
+   * serialised or encoded for it.
    */
-  heldFlowsJson(query: HeldFlowsQuery = {}): string {
+  heldFlowsJson(query: HeldFlowsQuery = {}): Buffer {
     const selected = this.selectHeld(query);
-    const texts: string[] = new Array(selected.length);
-    for (let i = 0; i < selected.length; i++) texts[i] = heldResponseJson(selected[i]!);
-    return `[${texts.join(',')}]`;
+    const pieces: Uint8Array[] = [LIST_OPEN];
+    for (let i = 0; i < selected.length; i++) {
+      if (i > 0) pieces.push(COMMA);
+      pushHeldResponseBytes(selected[i]!, pieces);
+    }
+    pieces.push(LIST_CLOSE);
+    return Buffer.concat(pieces);
   }
 
   /** A cursor over the held flows at or after `sinceNs` that pass `matches` (see HeldFlowCursor). */
@@ -389,7 +416,7 @@ export class AgentRelay {
     const timeNs = parsedNs ?? BigInt(this.now()) * 1_000_000n;
     if (node.lastTimeNs !== undefined && timeNs < node.lastTimeNs) node.lastInversion = node.held.writePosition;
     node.lastTimeNs = timeNs;
-    node.held.write({ timeNs, response: flowJson === undefined ? response : undefined, flowJson, nodeName: response.node_name, time: response.time });
+    node.held.write({ timeNs, response: flowJson === undefined ? response : undefined, flowText: flowBytes ?? flowJson, nodeName: response.node_name, time: response.time });
     if (!node.newest || timeNs > node.newest.timeNs) node.newest = { time, timeNs };
     const flow = response.flow;
     if (!flow) return;
@@ -473,7 +500,7 @@ class MergingHeldCursor implements HeldFlowCursor {
       if (!isHeldFlow(held) || (this.sinceNs !== undefined && held.timeNs < this.sinceNs)) continue;
       const flow = heldResponse(held).flow!;
       if (this.matches && !this.matches(flow)) continue;
-      flows.push({ flow, timeNs: held.timeNs, flowJson: held.flowJson });
+      flows.push({ flow, timeNs: held.timeNs, flowText: held.flowText });
     }
     return flows;
   }

@@ -24,6 +24,8 @@ export interface AppOptions {
   log?: (line: string) => void;
 }
 
+const FLOWS_HEAD = Buffer.from('{"flows":');
+const FLOWS_TAIL = Buffer.from('}');
 /** GET /api/v1/flows answers being written at a time; more get 503 with Retry-After. */
 const MAX_FLOWS_ANSWERS_IN_FLIGHT = 64;
 
@@ -61,7 +63,8 @@ export function createApp(options: AppOptions): express.Express {
       res.status(503).json({ error: `flows: ${MAX_FLOWS_ANSWERS_IN_FLIGHT} answers are still being sent; try again shortly` });
       return;
     }
-    // The held flows' texts spliced into the answer, the same bytes as res.json({ flows }) of the parsed flows.
+    // The held flows' bytes spliced into the answer: the same bytes as res.json({ flows }) of the parsed flows,
+    // without an ETag (the answer changes with every flow; hashing a megabyte per request would cost as much as building it).
     const flows = relay.heldFlowsJson({
       ...(whitelist.length > 0 || blacklist.length > 0 ? { matches: compileFilters(whitelist, blacklist) } : {}),
       ...(number !== undefined ? { number } : {}),
@@ -71,7 +74,9 @@ export function createApp(options: AppOptions): express.Express {
     });
     flowsAnswersInFlight++;
     res.once('close', () => flowsAnswersInFlight--);
-    res.type('application/json').send(`{"flows":${flows}}`);
+    const body = Buffer.concat([FLOWS_HEAD, flows, FLOWS_TAIL]);
+    res.status(200).set({ 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(body.length) });
+    res.end(body);
   });
 
   app.get('/api/v1/namespaces', (_req, res) => {

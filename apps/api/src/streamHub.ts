@@ -333,13 +333,13 @@ export function createStreamHub(options: StreamHubOptions) {
     const key = filtered ? JSON.stringify({ whitelist, blacklist, since: sinceNs?.toString() }) : undefined;
     const lease = await options.serviceMaps.lease(key, matches, sinceNs, abandoned);
     if (!lease) return;
-    const pending: (string | Flow)[] = [];
+    const pending: StreamClient['pending'] = [];
     const pendingNs: bigint[] = [];
     if (sinceNs !== undefined) {
       const cursor = options.relay.heldFlowCursor({ sinceNs, matches: (flow) => (namespace === undefined || inNamespace(flow, namespace)) && matches(flow) });
       for (;;) {
         for (const held of cursor.read(replayChunk)) {
-          pending.push(held.flowJson ?? held.flow);
+          pending.push(held.flowText ?? held.flow);
           pendingNs.push(held.timeNs);
         }
         if (cursor.done) break;
