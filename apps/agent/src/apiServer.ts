@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ObserveError } from '@tycho/flow';
-import { endpointRegistrationSchema, type EndpointRegistration } from './endpointRegistration.ts';
+import { containerIdSchema, endpointRegistrationSchema, type EndpointRegistration } from './endpointRegistration.ts';
 import type { LocalEndpoint } from './endpointManager.ts';
 import { parseObserveRequest } from './observeRequestSchema.ts';
 import { createEndpointInterner, INTERNED_ENDPOINTS, MAX_RESPONSES_PER_BATCH, observeEncodingOf, type ObserveEncoding } from './observerEncoding.ts';
@@ -61,7 +61,13 @@ export function createApiServer(options: ApiServerOptions) {
       return;
     }
     const encoding = observeEncodingOf(url);
-    wss.handleUpgrade(req, socket, head, (ws) => (encoding.ok ? serveObserve(ws, encoding.encoding) : rejectObserve(ws, encoding.error)));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // Before anything else: a socket error (an oversized message, a broken frame) without a
+      // listener would be thrown, and end the agent, on a socket being refused as on one being served.
+      ws.on('error', (err) => log(`api: observe socket error: ${err.message}`));
+      if (encoding.ok) serveObserve(ws, encoding.encoding);
+      else rejectObserve(ws, encoding.error);
+    });
   });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -97,9 +103,10 @@ export function createApiServer(options: ApiServerOptions) {
     const endpointMatch = /^\/v1\/endpoints\/([^/]+)$/.exec(path);
     if (endpointMatch?.[1]) {
       if (method !== 'DELETE') return methodNotAllowed(res, 'DELETE');
-      const containerId = decodeURIComponent(endpointMatch[1]);
-      options.endpoints.deregister(containerId);
-      log(`endpoint of container ${containerId} deregistered`);
+      const containerId = containerIdFromPath(endpointMatch[1]);
+      if (!containerId.ok) return sendJson(res, 400, { error: containerId.error });
+      options.endpoints.deregister(containerId.value);
+      log(`endpoint of container ${containerId.value} deregistered`);
       res.writeHead(204).end();
       return;
     }
@@ -154,7 +161,6 @@ export function createApiServer(options: ApiServerOptions) {
       });
       ws.on('close', () => stream.close());
     });
-    ws.on('error', (err) => log(`api: observe socket error: ${err.message}`));
   }
 
   return {
@@ -206,6 +212,22 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
   });
   if (live) throw new Error(`api: another process is listening on ${socketPath}; is an agent for this node already running?`);
   rmSync(socketPath, { force: true });
+}
+
+/**
+ * The container id of `DELETE /v1/endpoints/<id>`, held to the rule a registration's id
+ * follows: the endpoint manager names a state file after it, and `..%2F..%2Fx` must not
+ * name another file.
+ */
+function containerIdFromPath(encoded: string): { ok: true; value: string } | { ok: false; error: string } {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(encoded);
+  } catch {
+    return { ok: false, error: 'containerId: the path segment is not valid percent-encoding' };
+  }
+  const parsed = containerIdSchema.safeParse(decoded);
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, error: describeSchemaIssues(parsed.error, 'containerId') };
 }
 
 type JsonBody = { ok: true; value: unknown } | { ok: false; status: number; error: string };

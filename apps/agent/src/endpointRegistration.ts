@@ -9,8 +9,11 @@ function text(what: string) {
   return z.string({ error: (issue) => (issue.input === undefined ? `required (${what})` : `expected a string (${what})`) });
 }
 
+/** A container id; it names the endpoint's state file, so it can hold no path separator and cannot be `..`. */
+export const containerIdSchema = text('the container id').regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a container id of letters, digits, _ . -');
+
 export const endpointRegistrationSchema = z.strictObject({
-  containerId: text('the container id').regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a container id of letters, digits, _ . -'),
+  containerId: containerIdSchema,
   podName: text('the pod name').min(1, 'expected the pod name'),
   namespace: text('the pod namespace').min(1, 'expected the pod namespace'),
   netns: text('the pod network namespace path').min(1, 'expected the pod network namespace path'),
