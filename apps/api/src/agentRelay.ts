@@ -105,6 +105,8 @@ interface HeldResponse {
    * known, so answers copy them instead of encoding the text again; else the text.
    */
   flowText: Uint8Array[] | string | undefined;
+  /** The bytes after the flow in its response's JSON (`,"node_name":…,"time":…}`), made when an answer first needs them. */
+  responseTail: Uint8Array | undefined;
   nodeName: string;
   time: string;
 }
@@ -141,14 +143,11 @@ function pushHeldResponseBytes(held: HeldResponse, pieces: Uint8Array[]): void {
     pieces.push(Buffer.from(JSON.stringify(held.response)));
     return;
   }
-  const tail = `,"node_name":${JSON.stringify(held.nodeName)},"time":${JSON.stringify(held.time)}}`;
-  if (typeof held.flowText === 'string') {
-    pieces.push(Buffer.from(`{"flow":${held.flowText}${tail}`));
-    return;
-  }
+  held.responseTail ??= Buffer.from(`,"node_name":${JSON.stringify(held.nodeName)},"time":${JSON.stringify(held.time)}}`);
   pieces.push(FLOW_HEAD);
-  for (const piece of held.flowText) pieces.push(piece);
-  pieces.push(Buffer.from(tail));
+  if (typeof held.flowText === 'string') pieces.push(Buffer.from(held.flowText));
+  else for (const piece of held.flowText) pieces.push(piece);
+  pieces.push(held.responseTail);
 }
 
 interface RelayNode {
@@ -416,7 +415,7 @@ export class AgentRelay {
     const timeNs = parsedNs ?? BigInt(this.now()) * 1_000_000n;
     if (node.lastTimeNs !== undefined && timeNs < node.lastTimeNs) node.lastInversion = node.held.writePosition;
     node.lastTimeNs = timeNs;
-    node.held.write({ timeNs, response: flowJson === undefined ? response : undefined, flowText: flowBytes ?? flowJson, nodeName: response.node_name, time: response.time });
+    node.held.write({ timeNs, response: flowJson === undefined ? response : undefined, flowText: flowBytes ?? flowJson, responseTail: undefined, nodeName: response.node_name, time: response.time });
     if (!node.newest || timeNs > node.newest.timeNs) node.newest = { time, timeNs };
     const flow = response.flow;
     if (!flow) return;
