@@ -6,6 +6,8 @@ import { cpus, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { describeGoal, goalMet, type Benchmark, type BenchmarkResult, type Measurement } from './benchmark.ts';
 import { apiFlowsLatency } from './apiFlowsLatency.ts';
+import { apiFlowsLoad } from './apiFlowsLoad.ts';
+import { apiStreamAbuse } from './apiStreamAbuse.ts';
 import { apiStreamThroughput } from './apiStreamThroughput.ts';
 import { createCleanupStack } from './cleanupStack.ts';
 import { filterThroughput } from './filterThroughput.ts';
@@ -13,12 +15,13 @@ import { flowProgramCost } from './flowProgramCost.ts';
 import { metricsCost } from './metricsCost.ts';
 import { policyApplyLatency } from './policyApplyLatency.ts';
 import { policyLookupCost } from './policyLookupCost.ts';
+import { policyScale } from './policyScale.ts';
 import { ringbufDecode } from './ringbufDecode.ts';
 import { serviceLb } from './serviceLb.ts';
 import { serviceMapRender } from './serviceMapRender.ts';
 import { tcpRr } from './tcpRr.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode, serviceMapRender, apiStreamThroughput, apiFlowsLatency, filterThroughput, metricsCost, policyLookupCost, policyApplyLatency, serviceLb];
+const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode, serviceMapRender, apiStreamThroughput, apiFlowsLatency, apiFlowsLoad, apiStreamAbuse, filterThroughput, metricsCost, policyLookupCost, policyApplyLatency, policyScale, serviceLb];
 const DEFAULT_JSON_PATH = '/tmp/tycho-bench-results.json';
 
 const USAGE = `Usage: npm run bench -- [<name>…] [--json <path>]
