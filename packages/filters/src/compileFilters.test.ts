@@ -208,6 +208,16 @@ describe('compileFilters: fields', () => {
     expect(matches({ http_path: ['^/private'] }, http)).toBe(false);
   });
 
+  it('http_path: searches anywhere in the path, as Go’s MatchString', () => {
+    expect(matches({ http_path: ['ubli'] }, http)).toBe(true);
+  });
+
+  it('http_path: matches in time linear in the path (RE2), even (a+)+$ against 5,000 a’s and a !', () => {
+    const withPath = (path: string) => flow({ Type: 'L7', l7: { type: 'REQUEST', http: { code: 0, method: 'GET', url: path } } });
+    expect(matches({ http_path: ['(a+)+$'] }, withPath(`/${'a'.repeat(5000)}!`))).toBe(false);
+    expect(matches({ http_path: ['(a+)+$'] }, withPath('/aaa'))).toBe(true);
+  });
+
   it('protocol', () => {
     expect(matches({ protocol: ['tcp'] })).toBe(true);
     expect(matches({ protocol: ['UDP'] }, dns)).toBe(true);
@@ -240,11 +250,24 @@ describe('compileFilters: fields', () => {
     expect(matches({ dns_query: ['.*'] })).toBe(false);
   });
 
+  it('dns_query: matches in time linear in the query (RE2), even (a|aa)+$ against 5,000 a’s and a dot', () => {
+    const withQuery = (query: string) => flow({ Type: 'L7', l7: { type: 'REQUEST', dns: { query } } });
+    expect(matches({ dns_query: ['^(a|aa)+$'] }, withQuery(`${'a'.repeat(5000)}.`))).toBe(false);
+    expect(matches({ dns_query: ['^(a|aa)+\\.$'] }, withQuery(`${'a'.repeat(5000)}.`))).toBe(true);
+  });
+
   it('node_name: globs, in any cluster when none is named', () => {
     expect(matches({ node_name: ['node-*'] })).toBe(true);
     expect(matches({ node_name: ['node-2'] })).toBe(false);
     expect(matches({ node_name: ['node-*'] }, flow({ node_name: 'lab/node-1' }))).toBe(true);
     expect(matches({ node_name: ['other/node-*'] }, flow({ node_name: 'lab/node-1' }))).toBe(false);
+  });
+
+  it('node_name and *_fqdn wildcards match in linear time, however many stars a pattern has', () => {
+    expect(matches({ node_name: ['*a*a*a*a*a*a*a*a*z'] }, flow({ node_name: 'a'.repeat(200) }))).toBe(false);
+    const farAway = flow({ destination_names: [`${'a.'.repeat(120)}b`] });
+    expect(matches({ destination_fqdn: ['*.*.*.*.*.*.*.*.*.*.z'] }, farAway)).toBe(false);
+    expect(matches({ destination_fqdn: ['*.*.*.*.*.*.*.*.*.*.b'] }, farAway)).toBe(true);
   });
 
   it('ip_version', () => {

@@ -2,7 +2,8 @@ import { TCP_FLAG_BITS, type Endpoint, type Flow, type Service, type TCPFlags } 
 import type { FilterProtocol, FlowFilter, FlowFilterField } from './flowFilter.ts';
 import { compileIpMatcher } from './ipMatcher.ts';
 import { matchesLabelSelector, parseLabelSelector } from './labelSelector.ts';
-import { fqdnToRegExp, globToRegExp } from './patterns.ts';
+import { compileRegex } from './linearRegex.ts';
+import { fqdnRegexSource, globRegexSource } from './patterns.ts';
 import { validateFilters } from './validateFilters.ts';
 
 export type FlowPredicate = (flow: Flow) => boolean;
@@ -104,7 +105,7 @@ function compileField(field: FlowFilterField, filter: FlowFilter): FlowPredicate
     }
     case 'source_fqdn':
     case 'destination_fqdn': {
-      const patterns = (filter[field] ?? []).map(fqdnToRegExp);
+      const patterns = (filter[field] ?? []).map((pattern) => compileRegex(fqdnRegexSource(pattern)));
       return (flow) => {
         const names = isSource ? flow.source_names : flow.destination_names;
         return names !== undefined && names.some((name) => {
@@ -157,7 +158,7 @@ function compileField(field: FlowFilterField, filter: FlowFilter): FlowPredicate
       };
     }
     case 'http_path': {
-      const patterns = (filter.http_path ?? []).map((p) => new RegExp(p));
+      const patterns = (filter.http_path ?? []).map(compileRegex);
       return (flow) => {
         const url = flow.l7?.http?.url;
         if (url === undefined) return false;
@@ -188,14 +189,14 @@ function compileField(field: FlowFilterField, filter: FlowFilter): FlowPredicate
       };
     }
     case 'dns_query': {
-      const patterns = (filter.dns_query ?? []).map((p) => new RegExp(p));
+      const patterns = (filter.dns_query ?? []).map(compileRegex);
       return (flow) => {
         const query = flow.l7?.dns?.query;
         return query !== undefined && patterns.some((pattern) => pattern.test(query));
       };
     }
     case 'node_name': {
-      const patterns = (filter.node_name ?? []).map(globToRegExp);
+      const patterns = (filter.node_name ?? []).map((pattern) => compileRegex(globRegexSource(pattern)));
       return (flow) => patterns.some((pattern) => pattern.test(flow.node_name));
     }
     case 'ip_version': {
@@ -228,6 +229,7 @@ function compileFilter(filter: FlowFilter): FlowPredicate {
  * Hubble's GetFlows filtering, compiled once: a flow passes when it matches
  * any whitelist filter (an empty whitelist lets everything through) and no
  * blacklist filter. Validates first; throws a `FilterError` for a bad filter.
+ * Regular expressions are compiled here, once, by RE2 (linear-time matching).
  */
 export function compileFilters(whitelist: readonly FlowFilter[] = [], blacklist: readonly FlowFilter[] = []): FlowPredicate {
   const allowed = validateFilters(whitelist, 'whitelist').map(compileFilter);

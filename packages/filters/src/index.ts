@@ -5,3 +5,4 @@ export { validateFilters } from './validateFilters.ts';
 export { compileFilters, type FlowPredicate } from './compileFilters.ts';
 export { parseLabelSelector, matchesLabelSelector, type LabelSelector } from './labelSelector.ts';
 export { parseIpPrefix } from './ipMatcher.ts';
+export { MAX_NAMESPACE_NAME_LENGTH, namespaceNameProblem } from './namespaceName.ts';

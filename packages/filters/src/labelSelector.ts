@@ -6,6 +6,8 @@
  * matches the key from any source.
  */
 
+import { shownKey } from './filterError.ts';
+
 type Operator = 'exists' | 'notExists' | 'equals' | 'notEquals' | 'in' | 'notIn';
 
 interface Requirement {
@@ -68,14 +70,14 @@ function parseRequirement(text: string): Requirement {
   if (match) {
     const values = (match[3] ?? '').split(',').map((v) => v.trim());
     const bad = values.find((v) => v === '' || !VALUE_ONLY.test(v));
-    if (bad !== undefined) throw new Error(`'${text}': ${bad === '' ? 'empty value in the set' : `'${bad}' is not a label value`}`);
+    if (bad !== undefined) throw new Error(`'${shownKey(text)}': ${bad === '' ? 'empty value in the set' : `'${shownKey(bad)}' is not a label value`}`);
     return requirement(match[1] ?? '', match[2] === 'in' ? 'in' : 'notIn', values);
   }
   match = COMPARE.exec(text);
   if (match) return requirement(match[1] ?? '', match[2] === '!=' ? 'notEquals' : 'equals', [match[3] ?? '']);
   match = EXISTS.exec(text);
   if (match) return requirement(match[1] ?? '', 'exists', []);
-  throw new Error(`'${text}' is not a label requirement; expected key, !key, key=value, key!=value, key in (a,b) or key notin (a,b)`);
+  throw new Error(`'${shownKey(text)}' is not a label requirement; expected key, !key, key=value, key!=value, key in (a,b) or key notin (a,b)`);
 }
 
 function requirement(fullKey: string, operator: Operator, values: string[]): Requirement {

@@ -1,21 +1,21 @@
-/** The wildcard patterns of `source_fqdn` / `destination_fqdn` and `node_name`. */
+/** The wildcard patterns of `source_fqdn` / `destination_fqdn` and `node_name`, as RE2 regular expressions. */
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** `*.google.com` → a case-insensitive anchored RegExp where `*` matches any run of name characters, dots included (as Hubble). */
-export function fqdnToRegExp(pattern: string): RegExp {
+/** `*.google.com` → an anchored regular expression over lower-case names where `*` matches any run of name characters, dots included (as Hubble). */
+export function fqdnRegexSource(pattern: string): string {
   const trimmed = pattern.trim().replace(/\.$/, '').toLowerCase();
-  return new RegExp(`^${trimmed.split('*').map(escape).join('[-a-z0-9_.]*')}$`);
+  return `^${trimmed.split('*').map(escape).join('[-a-z0-9_.]*')}$`;
 }
 
 /**
- * `node-*` → a RegExp over node names, where `*` stays within one path
- * component; a pattern without a cluster (`cluster/node`) matches the node
- * in any cluster.
+ * `node-*` → a regular expression over node names, where `*` stays within
+ * one path component; a pattern without a cluster (`cluster/node`) matches
+ * the node in any cluster.
  */
-export function globToRegExp(pattern: string): RegExp {
+export function globRegexSource(pattern: string): string {
   const body = pattern.split('*').map(escape).join('[^/]*');
-  return new RegExp(pattern.includes('/') ? `^${body}$` : `^(?:[^/]+/)?${body}$`);
+  return pattern.includes('/') ? `^${body}$` : `^(?:[^/]+/)?${body}$`;
 }

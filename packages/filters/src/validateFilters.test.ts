@@ -81,6 +81,57 @@ describe('validateFilters', () => {
   });
 });
 
+/** `['x']` nested `depth` levels deep: 5,000 levels is 10 KB of JSON. */
+function nested(depth: number): unknown {
+  let value: unknown = 'x';
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+}
+
+describe('validateFilters on hostile input', () => {
+  it('answers a value nested 5,000 levels deep with a FilterError naming where it is', () => {
+    const deep = nested(5000);
+    expect(errorOf({ filters: deep }).message).toMatch(/^whitelist: \{"filters":\[\[.* is not a list of FlowFilter objects/);
+    expect(errorOf([deep]).message).toMatch(/^whitelist\[0\]: \[\[\[.* is not a FlowFilter object/);
+    expect(errorOf([{ source_ip: [deep] }]).message).toMatch(/^whitelist\[0\]\.source_ip\[0\]: \[\[\[.* is not a string/);
+    expect(errorOf([{ verdict: deep }]).path).toBe('whitelist[0].verdict[0]');
+    expect(errorOf([{ source_workload: [{ name: deep }] }]).path).toBe('whitelist[0].source_workload[0]');
+  });
+
+  it('keeps its messages short (the list of fields at most) whatever the size of the value', () => {
+    const huge = [
+      [{ uuid: [{ ['k'.repeat(100_000)]: 1 }] }],
+      [{ source_ip: [Array.from({ length: 100_000 }, (_, i) => i)] }],
+      [{ source_ip: ['1'.repeat(1_000_000)] }],
+      [{ ['f'.repeat(100_000)]: [] }],
+      [{ source_label: [`${'a'.repeat(100_000)}!`] }],
+    ];
+    for (const input of huge) expect(errorOf(input).message.length).toBeLessThan(1000);
+  });
+
+  it('refuses a pod filter whose namespace is longer than a namespace name can be', () => {
+    const error = errorOf([{ source_pod: [`${'a'.repeat(8000)}/`] }]);
+    expect(error.path).toBe('whitelist[0].source_pod[0]');
+    expect(error.message).toMatch(/namespace 'a+…' is 8000 characters long; a namespace name has at most 63/);
+    expect(validateFilters([{ destination_service: [`${'a'.repeat(63)}/echo`] }])).toEqual([{ destination_service: [`${'a'.repeat(63)}/echo`] }]);
+  });
+
+  it('refuses what RE2 refuses, backreferences and lookahead, naming the field', () => {
+    expect(errorOf([{ http_path: ['(a)\\1'] }]).message).toMatch(
+      /^whitelist\[0\]\.http_path\[0\]: "\(a\)\\\\1" is not a valid regular expression \(RE2 syntax, as Hubble's\): invalid escape sequence: `\\1`/,
+    );
+    expect(errorOf([{ dns_query: ['(?=google)'] }]).message).toMatch(/^whitelist\[0\]\.dns_query\[0\]: .* invalid or unsupported Perl syntax/);
+    expect(validateFilters([{ http_path: ['^/api/v[0-9]+/(?i:users)$'], dns_query: ['\\pL+\\.com\\.$'] }])).toHaveLength(1);
+  });
+
+  it('refuses patterns that would compile to too many instructions, alone or together', () => {
+    expect(errorOf([{ http_path: ['a{1000}'.repeat(20)] }]).message).toMatch(/^whitelist\[0\]\.http_path\[0\]: .* is too large: it compiles to up to \d+ RE2 instructions/);
+    const manyBig = Array.from({ length: 20 }, () => ({ dns_query: ['x{1000}'] }));
+    expect(errorOf(manyBig).message).toMatch(/^whitelist\[\d+\]\.dns_query\[0\]: "x\{1000\}" does not fit: the patterns of this filter list compile to more than 20000/);
+    expect(validateFilters(manyBig.slice(0, 5))).toHaveLength(5);
+  });
+});
+
 describe('compileFilters validation', () => {
   it('throws a FilterError that says which list the bad filter is in', () => {
     expect(() => compileFilters([], [{ source_ip: ['nope'] }])).toThrow(/^blacklist\[0\]\.source_ip\[0\]: "nope" is not an IP address or CIDR/);

@@ -1,21 +1,30 @@
 import { TRAFFIC_DIRECTIONS, VERDICTS, type IPVersion, type TCPFlags, type TrafficDirection, type Verdict } from '@tycho/flow';
-import { FilterError, shown } from './filterError.ts';
+import { FilterError, shown, shownKey } from './filterError.ts';
 import { FILTER_PROTOCOLS, FLOW_FILTER_FIELDS, type EventTypeFilter, type FlowFilter, type FlowFilterField, type WorkloadFilter } from './flowFilter.ts';
 import { parseIpPrefix } from './ipMatcher.ts';
 import { parseLabelSelector } from './labelSelector.ts';
-import { globToRegExp } from './patterns.ts';
+import { compileRegex, MAX_REGEX_PROGRAM, regexProgramBound, RegexError } from './linearRegex.ts';
+import { MAX_NAMESPACE_NAME_LENGTH, namespaceNameProblem } from './namespaceName.ts';
+import { fqdnRegexSource, globRegexSource } from './patterns.ts';
 
 /** Thrown by a value check with what is wrong; the caller adds where. */
 class InvalidValue extends Error {}
 
+/** What the checks of one filter list share: the RE2 instructions its patterns may still compile to. */
+interface ListBudget {
+  regexProgramLeft: number;
+}
+
 type ValueOf<F extends FlowFilterField> = NonNullable<FlowFilter[F]>[number];
-type Check<T> = (value: unknown) => T;
+type Check<T> = (value: unknown, budget: ListBudget) => T;
 
 const IP_VERSIONS: readonly IPVersion[] = ['IP_NOT_USED', 'IPv4', 'IPv6'];
 const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'] as const;
 const FQDN = /^[-a-zA-Z0-9_.*]+$/;
 const NODE_GLOB = /^[-a-zA-Z0-9_.*/]+$/;
-const NAMESPACED_NAME = /^(?:([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\/)?([-a-z0-9.]*)$/;
+const NAME_PREFIX = /^[-a-z0-9.]*$/;
+/** Pod and service names are DNS-1123 subdomains. */
+const MAX_NAME_LENGTH = 253;
 const HTTP_STATUS = /^(?:[1-5][0-9]{2}|[1-5][0-9]?\+)$/;
 const HTTP_METHOD = /^[A-Za-z]+$/;
 
@@ -25,21 +34,48 @@ function nonEmptyString(value: unknown, example: string): string {
   return value;
 }
 
-function regex(value: unknown, example: string): string {
-  const text = nonEmptyString(value, example);
-  try {
-    new RegExp(text);
-  } catch (err) {
-    throw new InvalidValue(`${shown(text)} is not a valid regular expression: ${(err as Error).message}`);
+/**
+ * Compiles `source` with the engine the filter will match with, spending
+ * its size from the list's budget first, so that neither a pattern RE2
+ * refuses nor one that would take long to compile gets further.
+ */
+function compileWithin(source: string, budget: ListBudget, text: string): void {
+  const size = regexProgramBound(source);
+  if (size > MAX_REGEX_PROGRAM) {
+    throw new InvalidValue(
+      `${shown(text)} is too large: it compiles to up to ${size} RE2 instructions, more than the ${MAX_REGEX_PROGRAM} a filter list may use (counted repetition such as {1000} copies what it repeats)`,
+    );
   }
+  if (size > budget.regexProgramLeft) {
+    throw new InvalidValue(`${shown(text)} does not fit: the patterns of this filter list compile to more than ${MAX_REGEX_PROGRAM} RE2 instructions in all; use fewer or smaller ones`);
+  }
+  budget.regexProgramLeft -= size;
+  try {
+    compileRegex(source);
+  } catch (err) {
+    if (err instanceof RegexError) throw new InvalidValue(`${shown(text)} is not a valid regular expression (RE2 syntax, as Hubble's): ${err.message}`);
+    throw err;
+  }
+}
+
+function regex(value: unknown, budget: ListBudget, example: string): string {
+  const text = nonEmptyString(value, example);
+  compileWithin(text, budget, text);
   return text;
 }
 
 function namespacedName(value: unknown, what: string): string {
   const text = nonEmptyString(value, `default/${what}-a or kube-system/`);
-  if (!NAMESPACED_NAME.test(text)) {
+  const slash = text.indexOf('/');
+  const namespace = slash === -1 ? undefined : text.slice(0, slash);
+  const name = slash === -1 ? text : text.slice(slash + 1);
+  if (namespace !== undefined && namespace.length > MAX_NAMESPACE_NAME_LENGTH) {
+    throw new InvalidValue(`${shown(text)}: namespace ${namespaceNameProblem(namespace)}`);
+  }
+  if ((namespace !== undefined && namespaceNameProblem(namespace) !== undefined) || !NAME_PREFIX.test(name)) {
     throw new InvalidValue(`${shown(text)} is not [namespace/]${what}-name-prefix; expected e.g. default/${what}-a or kube-system/`);
   }
+  if (name.length > MAX_NAME_LENGTH) throw new InvalidValue(`${shown(text)}: the ${what} name prefix is ${name.length} characters long; a ${what} name has at most ${MAX_NAME_LENGTH}`);
   return text;
 }
 
@@ -65,8 +101,9 @@ function object(value: unknown, example: string): Record<string, unknown> {
 }
 
 function onlyKeys(record: Record<string, unknown>, allowed: readonly string[]): void {
-  const unknown = Object.keys(record).find((key) => !allowed.includes(key));
-  if (unknown !== undefined) throw new InvalidValue(`unknown key '${unknown}'; expected ${allowed.join(', ')}`);
+  for (const key in record) {
+    if (Object.hasOwn(record, key) && !allowed.includes(key)) throw new InvalidValue(`unknown key '${shownKey(key)}'; expected ${allowed.join(', ')}`);
+  }
 }
 
 const ip: Check<string> = (value) => {
@@ -85,9 +122,10 @@ const label: Check<string> = (value) => {
   return text;
 };
 
-const fqdn: Check<string> = (value) => {
+const fqdn: Check<string> = (value, budget) => {
   const text = nonEmptyString(value, '*.google.com');
   if (!FQDN.test(text)) throw new InvalidValue(`${shown(text)} is not a DNS name pattern; use letters, digits, '-', '.', '_' and '*' wildcards`);
+  compileWithin(fqdnRegexSource(text), budget, text);
   return text;
 };
 
@@ -159,7 +197,7 @@ const CHECKS: { [F in FlowFilterField]: Check<ValueOf<F>> } = {
     if (!HTTP_METHOD.test(text)) throw new InvalidValue(`${shown(text)} is not an HTTP method; expected e.g. GET`);
     return text;
   },
-  http_path: (value) => regex(value, '/api/.*'),
+  http_path: (value, budget) => regex(value, budget, '/api/.*'),
   protocol: (value) => {
     const text = nonEmptyString(value, 'tcp').toLowerCase();
     if (!(FILTER_PROTOCOLS as readonly string[]).includes(text)) {
@@ -170,11 +208,11 @@ const CHECKS: { [F in FlowFilterField]: Check<ValueOf<F>> } = {
   source_port: port,
   destination_port: port,
   tcp_flags: tcpFlags,
-  dns_query: (value) => regex(value, '.*\\.google\\.com'),
-  node_name: (value) => {
+  dns_query: (value, budget) => regex(value, budget, '.*\\.google\\.com'),
+  node_name: (value, budget) => {
     const text = nonEmptyString(value, 'node-*');
     if (!NODE_GLOB.test(text)) throw new InvalidValue(`${shown(text)} is not a node name pattern; use letters, digits, '-', '.', '_', '/' and '*'`);
-    globToRegExp(text);
+    compileWithin(globRegexSource(text), budget, text);
     return text;
   },
   ip_version: (value): IPVersion => enumName(value, IP_VERSIONS, 'an IP version'),
@@ -189,13 +227,13 @@ function isField(key: string): key is FlowFilterField {
   return (FLOW_FILTER_FIELDS as readonly string[]).includes(key);
 }
 
-function validateField<F extends FlowFilterField>(field: F, values: unknown, at: string): ValueOf<F>[] {
+function validateField<F extends FlowFilterField>(field: F, values: unknown, at: string, budget: ListBudget): ValueOf<F>[] {
   if (!Array.isArray(values)) {
     throw new FilterError(at, field, values, `${shown(values)} is not a list; every FlowFilter field takes a list, e.g. "${field}": [${shown(values)}]`);
   }
   return values.map((value, index) => {
     try {
-      return CHECKS[field](value);
+      return CHECKS[field](value, budget);
     } catch (err) {
       if (err instanceof InvalidValue) throw new FilterError(`${at}[${index}]`, field, value, err.message);
       throw err;
@@ -207,9 +245,13 @@ function validateField<F extends FlowFilterField>(field: F, values: unknown, at:
  * Checks filters that came from outside (JSON) and returns them as
  * `FlowFilter`s, with enum numbers turned into names and ports into strings.
  * Throws a `FilterError` naming the first bad value: `whitelist[0].source_ip[0]: "10.0.0.0/33" is not…`.
+ * Regular expressions are compiled by RE2, within a budget for the list
+ * (`MAX_REGEX_PROGRAM`); nothing is visited deeper than a FlowFilter goes,
+ * so any JSON value gives an answer in time linear in its size.
  */
 export function validateFilters(input: unknown, path = 'filters'): FlowFilter[] {
   if (!Array.isArray(input)) throw new FilterError(path, undefined, input, `${shown(input)} is not a list of FlowFilter objects; expected e.g. [{"verdict":["DROPPED"]}]`);
+  const budget: ListBudget = { regexProgramLeft: MAX_REGEX_PROGRAM };
   return input.map((filter, index) => {
     const at = `${path}[${index}]`;
     if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
@@ -217,9 +259,11 @@ export function validateFilters(input: unknown, path = 'filters'): FlowFilter[] 
     }
     const result: FlowFilter = {};
     for (const [key, values] of Object.entries(filter as Record<string, unknown>)) {
-      if (!isField(key)) throw new FilterError(`${at}.${key}`, key, values, `unknown field '${key}'; FlowFilter fields are ${FLOW_FILTER_FIELDS.join(', ')}`);
+      if (!isField(key)) {
+        throw new FilterError(`${at}.${shownKey(key)}`, shownKey(key), values, `unknown field '${shownKey(key)}'; FlowFilter fields are ${FLOW_FILTER_FIELDS.join(', ')}`);
+      }
       if (values === undefined) continue;
-      (result as Record<string, unknown>)[key] = validateField(key, values, `${at}.${key}`);
+      (result as Record<string, unknown>)[key] = validateField(key, values, `${at}.${key}`, budget);
     }
     return result;
   });
