@@ -1,9 +1,16 @@
 import { z } from 'zod';
 import { FilterError, validateFilters, type FlowFilter } from '@tycho/filters';
-import type { ObserveRequest } from '@tycho/flow';
+import { parseTimestamp, type ObserveRequest } from '@tycho/flow';
 import { describeSchemaIssues } from './schemaIssues.ts';
 
-const timestamp = z.iso.datetime({ offset: true, error: 'expected an RFC 3339 time such as 2024-01-01T00:00:00Z' });
+const TIMESTAMP_FORM = 'expected an RFC 3339 time such as 2024-01-01T00:00:00Z';
+
+/** Read by the parser the observer compares flow times with, so that what passes here is what it reads. */
+const timestamp = z.string({ error: TIMESTAMP_FORM }).superRefine((text, ctx) => {
+  const parsed = parseTimestamp(text);
+  if (parsed === undefined) ctx.addIssue({ code: 'custom', message: TIMESTAMP_FORM });
+  else if ('notRealTime' in parsed) ctx.addIssue({ code: 'custom', message: `not a real time: ${parsed.notRealTime}` });
+});
 const filterList = z.array(z.unknown(), { error: 'expected a list of FlowFilter objects such as [{"verdict":["DROPPED"]}]' });
 
 /** Hubble's GetFlowsRequest as JSON: the range and follow of `ObserveRequest`, plus FlowFilters applied by the agent. */

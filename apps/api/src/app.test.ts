@@ -95,6 +95,21 @@ describe('GET /api/v1/flows', () => {
     expect(await errorOf('/api/v1/flows?number=1&number=2')).toMatch(/^number: given more than once/);
   });
 
+  it('answers hostile parameters with 400 naming the parameter, and stays up', async () => {
+    cluster = await startTestCluster(['node-1']);
+    expect(await errorOf(`/api/v1/flows?since=1${'0'.repeat(400)}h`)).toMatch(/^since: '1000.*…' reaches back before 1970-01-01T00:00:00Z/);
+    expect(await errorOf(`/api/v1/flows?until=1${'0'.repeat(400)}h`)).toMatch(/^until: '1000.*…' reaches back before 1970-01-01T00:00:00Z/);
+    // 10 KB of brackets, as they are (a URL may hold [ and ]): 5,000 levels of lists.
+    const nested = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    expect(await errorOf(`/api/v1/flows?whitelist=${nested}`)).toMatch(/^whitelist\[0\]: \[\[\[.* is not a FlowFilter object/);
+    expect(await errorOf(`/api/v1/flows?blacklist=[{"source_ip":${nested}}]`)).toMatch(/^blacklist\[0\]\.source_ip\[0\]: \[\[\[.* is not a string/);
+    expect(await errorOf('/api/v1/flows?since=2024-02-30T00:00:00Z')).toBe("since: '2024-02-30T00:00:00Z' is not a real time: day 30 does not exist in 2024-02 (it has 29 days)");
+    expect(await errorOf(`/api/v1/service-map?namespace=${'a'.repeat(8000)}`)).toMatch(/^namespace: 'a{40}…' is 8000 characters long; a namespace name has at most 63/);
+    expect(await errorOf(`/api/v1/metrics?namespace=${'a'.repeat(8000)}`)).toMatch(/^namespace: 'a{40}…' is 8000 characters long/);
+    expect(await errorOf(`/api/v1/flows?whitelist=${encodeURIComponent('[{"http_path":["(a)\\\\1"]}]')}`)).toMatch(/^whitelist\[0\]\.http_path\[0\]: .* \(RE2 syntax, as Hubble's\): invalid escape sequence/);
+    expect((await cluster.get('/healthz')).status).toBe(200);
+  });
+
   it('answers 400 naming an unknown parameter', async () => {
     cluster = await startTestCluster([]);
     expect(await errorOf('/api/v1/flows?last=5')).toMatch(/^last: unknown parameter; expected whitelist, blacklist, number, first, since, until/);
@@ -178,7 +193,7 @@ describe('GET /api/v1/service-map', () => {
 
   it('answers 400 naming a bad namespace', async () => {
     cluster = await startTestCluster([]);
-    expect(await errorOf('/api/v1/service-map?namespace=Not_A_Namespace')).toMatch(/^namespace: 'Not_A_Namespace' is not a namespace name or 'all'/);
+    expect(await errorOf('/api/v1/service-map?namespace=Not_A_Namespace')).toMatch(/^namespace: 'Not_A_Namespace' is not a namespace name .*; expected a namespace name or 'all'/);
   });
 });
 

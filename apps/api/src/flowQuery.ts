@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { FilterError, validateFilters, type FlowFilter } from '@tycho/filters';
-import { epochNsFromTimestamp, parseDurationMs } from '@tycho/flow';
+import { FilterError, namespaceNameProblem, validateFilters, type FlowFilter } from '@tycho/filters';
+import { parseDuration, parseTimestamp } from '@tycho/flow';
 
 /** What `GET /api/v1/flows` asks for, validated. */
 export interface FlowsQuery {
@@ -24,7 +24,29 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 export const DEFAULT_NUMBER = 20;
 export const MAX_NUMBER = 65_535;
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const TIME_FORMS = 'expected a duration such as 30s, 5m, 1h or an RFC 3339 time such as 2024-01-01T00:00:00Z';
+const MAX_QUOTED_CHARS = 40;
+
+/** A client's text as an error message repeats it: quoted, and cut short (a client can send kilobytes). */
+export function quoted(text: string): string {
+  return `'${text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text}'`;
+}
+
+/**
+ * `colour: unknown field; expected …`; a key too long to repeat is named
+ * after what holds it: `query: unknown parameter 'aaaa…' (1025 characters); expected …`.
+ */
+export function unknownKeyError(key: string, kind: 'parameter' | 'field', holder: 'query' | 'message', expected: readonly string[]): string {
+  const known = `expected ${expected.join(', ')}`;
+  return key.length > MAX_QUOTED_CHARS ? `${holder}: unknown ${kind} ${quoted(key)} (${key.length} characters); ${known}` : `${key}: unknown ${kind}; ${known}`;
+}
+
+/** The `namespace` of a query or subscription: a namespace name, or `all` (undefined). */
+export function parseNamespace(text: string): Parsed<string | undefined> {
+  if (text === 'all') return { ok: true, value: undefined };
+  const problem = namespaceNameProblem(text);
+  return problem === undefined ? { ok: true, value: text } : { ok: false, error: `namespace: ${problem}; expected a namespace name or 'all'` };
+}
 
 /** A query parameter given once; Express hands repeated ones over as arrays. */
 function single(name: string) {
@@ -35,14 +57,26 @@ function single(name: string) {
   });
 }
 
-/** `30s`, `5m` (that long ago) or an RFC 3339 time → epoch nanoseconds. */
+/** `30s`, `5m` (that long ago, back to 1970 at most) or an RFC 3339 time → epoch nanoseconds; or what is wrong. */
+function timeOf(name: string, text: string, nowMs: () => number): Parsed<bigint> {
+  const duration = parseDuration(text);
+  if (duration !== undefined) {
+    const now = nowMs();
+    if ('ms' in duration && duration.ms <= now) return { ok: true, value: BigInt(Math.round(now - duration.ms)) * 1_000_000n };
+    const hoursSinceEpoch = Math.floor(now / 3_600_000);
+    return { ok: false, error: `${name}: ${quoted(text)} reaches back before 1970-01-01T00:00:00Z; a duration ago may be at most ${hoursSinceEpoch}h, or give an RFC 3339 time` };
+  }
+  const timestamp = parseTimestamp(text);
+  if (timestamp === undefined) return { ok: false, error: `${name}: ${quoted(text)} is not a time; ${TIME_FORMS}` };
+  if ('notRealTime' in timestamp) return { ok: false, error: `${name}: ${quoted(text)} is not a real time: ${timestamp.notRealTime}` };
+  return { ok: true, value: timestamp.epochNs };
+}
+
 function time(name: string, nowMs: () => number) {
   return single(name).transform((text, ctx) => {
-    const agoMs = parseDurationMs(text);
-    if (agoMs !== undefined) return BigInt(Math.round(nowMs() - agoMs)) * 1_000_000n;
-    const ns = epochNsFromTimestamp(text);
-    if (ns !== undefined) return ns;
-    ctx.addIssue({ code: 'custom', message: `${name}: '${text}' is not a time; expected a duration such as 30s, 5m, 1h or an RFC 3339 time such as 2024-01-01T00:00:00Z` });
+    const parsed = timeOf(name, text, nowMs);
+    if (parsed.ok) return parsed.value;
+    ctx.addIssue({ code: 'custom', message: parsed.error });
     return z.NEVER;
   });
 }
@@ -73,14 +107,14 @@ function flowsQuerySchema(nowMs: () => number) {
     number: single('number')
       .transform((text, ctx) => {
         if (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= MAX_NUMBER) return Number(text);
-        ctx.addIssue({ code: 'custom', message: `number: '${text}' is not a whole number from 1 to ${MAX_NUMBER}` });
+        ctx.addIssue({ code: 'custom', message: `number: ${quoted(text)} is not a whole number from 1 to ${MAX_NUMBER}` });
         return z.NEVER;
       })
       .optional(),
     first: single('first')
       .transform((text, ctx) => {
         if (text === 'true' || text === 'false') return text === 'true';
-        ctx.addIssue({ code: 'custom', message: `first: '${text}' is not true or false` });
+        ctx.addIssue({ code: 'custom', message: `first: ${quoted(text)} is not true or false` });
         return z.NEVER;
       })
       .optional(),
@@ -93,8 +127,9 @@ function serviceMapQuerySchema(nowMs: () => number) {
   return z.strictObject({
     namespace: single('namespace')
       .transform((text, ctx) => {
-        if (text === 'all' || NAMESPACE.test(text)) return text;
-        ctx.addIssue({ code: 'custom', message: `namespace: '${text}' is not a namespace name or 'all'` });
+        const namespace = parseNamespace(text);
+        if (namespace.ok) return namespace.value;
+        ctx.addIssue({ code: 'custom', message: namespace.error });
         return z.NEVER;
       })
       .optional(),
@@ -106,10 +141,7 @@ function serviceMapQuerySchema(nowMs: () => number) {
 function describe(error: z.ZodError, known: readonly string[]): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid query';
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0] ?? '';
-    return `${key}: unknown parameter; expected ${known.join(', ')}`;
-  }
+  if (issue.code === 'unrecognized_keys') return unknownKeyError(issue.keys[0] ?? '', 'parameter', 'query', known);
   return issue.message;
 }
 
@@ -131,12 +163,10 @@ export function parseFlowsQuery(params: Record<string, unknown>, nowMs: () => nu
 export function parseServiceMapQuery(params: Record<string, unknown>, nowMs: () => number = Date.now): Parsed<ServiceMapQuery> {
   const parsed = serviceMapQuerySchema(nowMs).safeParse(params);
   if (!parsed.success) return { ok: false, error: describe(parsed.error, ['namespace', 'since']) };
-  const namespace = parsed.data.namespace === 'all' ? undefined : parsed.data.namespace;
-  return { ok: true, value: { namespace, sinceNs: parsed.data.since } };
+  return { ok: true, value: { namespace: parsed.data.namespace, sinceNs: parsed.data.since } };
 }
 
 /** The `since` of a stream subscription, with the same notation as the query parameter. */
 export function parseSince(text: string, nowMs: () => number = Date.now): Parsed<bigint> {
-  const parsed = time('since', nowMs).safeParse(text);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, error: describe(parsed.error, ['since']) };
+  return timeOf('since', text, nowMs);
 }

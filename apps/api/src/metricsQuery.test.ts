@@ -17,7 +17,17 @@ describe('parseMetricsQuery', () => {
   });
 
   it('names the namespace parameter for a name Kubernetes would refuse', () => {
-    expect(parseMetricsQuery({ namespace: 'Bad_NS' })).toEqual({ ok: false, error: "namespace: 'Bad_NS' is not a namespace name or 'all'" });
+    expect(parseMetricsQuery({ namespace: 'Bad_NS' })).toEqual({
+      ok: false,
+      error: "namespace: 'Bad_NS' is not a namespace name (lower-case letters, digits and '-', starting and ending with a letter or digit); expected a namespace name or 'all'",
+    });
+  });
+
+  it('refuses a namespace longer than the 63 characters of a DNS-1123 label, without repeating it all', () => {
+    expect(parseMetricsQuery({ namespace: 'a'.repeat(63) })).toEqual({ ok: true, value: { window: '5m', namespace: 'a'.repeat(63) } });
+    const parsed = parseMetricsQuery({ namespace: 'a'.repeat(8000) });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(/^namespace: 'a{40}…' is 8000 characters long; a namespace name has at most 63 \(a DNS-1123 label\)/);
   });
 
   it('refuses unknown and repeated parameters', () => {

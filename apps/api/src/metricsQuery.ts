@@ -1,3 +1,4 @@
+import { parseNamespace, quoted, unknownKeyError } from './flowQuery.ts';
 import { METRICS_WINDOWS, type MetricsWindow } from './metricsTimeline.ts';
 
 /** What `GET /api/v1/metrics` asks for: a window (default 5m) and a namespace (default all). */
@@ -8,7 +9,6 @@ export interface MetricsQuery {
 
 export type ParsedMetricsQuery = { ok: true; value: MetricsQuery } | { ok: false; error: string };
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const KNOWN = ['window', 'namespace'] as const;
 const WINDOWS = Object.keys(METRICS_WINDOWS) as MetricsWindow[];
 
@@ -19,12 +19,12 @@ function isWindow(text: string): text is MetricsWindow {
 /** Parses the query of `GET /api/v1/metrics`; errors read `<param>: <what is wrong>` as the other endpoints' do. */
 export function parseMetricsQuery(params: Record<string, unknown>): ParsedMetricsQuery {
   for (const key of Object.keys(params)) {
-    if (!(KNOWN as readonly string[]).includes(key)) return { ok: false, error: `${key}: unknown parameter; expected ${KNOWN.join(', ')}` };
+    if (!(KNOWN as readonly string[]).includes(key)) return { ok: false, error: unknownKeyError(key, 'parameter', 'query', KNOWN) };
     if (typeof params[key] !== 'string') return { ok: false, error: `${key}: given more than once; give it once` };
   }
   const window = (params.window as string | undefined) ?? '5m';
-  if (!isWindow(window)) return { ok: false, error: `window: '${window}' is not a window; expected one of ${WINDOWS.join(', ')}` };
-  const namespace = (params.namespace as string | undefined) ?? 'all';
-  if (namespace !== 'all' && !NAMESPACE.test(namespace)) return { ok: false, error: `namespace: '${namespace}' is not a namespace name or 'all'` };
-  return { ok: true, value: { window, namespace } };
+  if (!isWindow(window)) return { ok: false, error: `window: ${quoted(window)} is not a window; expected one of ${WINDOWS.join(', ')}` };
+  const namespace = parseNamespace((params.namespace as string | undefined) ?? 'all');
+  if (!namespace.ok) return namespace;
+  return { ok: true, value: { window, namespace: namespace.value ?? 'all' } };
 }

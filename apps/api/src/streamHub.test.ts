@@ -150,10 +150,36 @@ describe('/api/v1/stream', () => {
     expect(client.messages.map((m) => (m.type === 'error' ? m.error : m.type))).toEqual([
       expect.stringMatching(/^message: not JSON/),
       expect.stringMatching(/^whitelist\[0\]\.source_ip\[0\]: "10\.0\.0\.0\/40" is not an IP address or CIDR/),
-      "namespace: 'Bad Namespace' is not a namespace name or 'all'",
+      expect.stringMatching(/^namespace: 'Bad Namespace' is not a namespace name \(lower-case letters, .*\); expected a namespace name or 'all'$/),
       'colour: unknown field; expected type, namespace, whitelist, blacklist, since',
       "type: expected 'subscribe'",
     ]);
+  });
+
+  it('answers hostile subscriptions with errors naming the field, and stays up for the next one', async () => {
+    cluster = await startTestCluster(['node-1']);
+    const client = await streamClient(cluster.api.url);
+    closers.push(client.close);
+    client.send({ type: 'subscribe', since: `1${'0'.repeat(400)}h` });
+    const nested = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    client.send(`{"type":"subscribe","whitelist":[{"source_ip":[${nested}]}]}`);
+    client.send(`{"type":"subscribe","whitelist":[${nested}]}`);
+    client.send({ type: 'subscribe', namespace: 'a'.repeat(200_000) });
+    client.send({ type: 'subscribe', since: '2024-02-30T00:00:00Z' });
+    client.send({ type: 'subscribe', whitelist: [{ http_path: ['(a)\\1'] }] });
+    await waitFor(() => client.messages.length === 6, 'six answers');
+    const errors = client.messages.map((m) => (m.type === 'error' ? m.error : m.type));
+    expect(errors).toEqual([
+      expect.stringMatching(/^since: '1000.*…' reaches back before 1970-01-01T00:00:00Z/),
+      expect.stringMatching(/^whitelist\[0\]\.source_ip\[0\]: \[\[\[.* is not a string/),
+      expect.stringMatching(/^whitelist\[0\]: \[\[\[.* is not a FlowFilter object/),
+      expect.stringMatching(/^namespace: 'a{40}…' is 200000 characters long; a namespace name has at most 63/),
+      "since: '2024-02-30T00:00:00Z' is not a real time: day 30 does not exist in 2024-02 (it has 29 days)",
+      expect.stringMatching(/^whitelist\[0\]\.http_path\[0\]: .* is not a valid regular expression \(RE2 syntax, as Hubble's\): invalid escape sequence/),
+    ]);
+    for (const error of errors) expect(error.length).toBeLessThan(300);
+    client.send({ type: 'subscribe' });
+    await waitFor(() => client.batches().some((b) => b.reset), 'the batch of a good subscription after the bad ones');
   });
 
   it('drops the oldest pending flows of a client that falls behind and says how many', async () => {

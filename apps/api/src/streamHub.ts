@@ -7,7 +7,7 @@ import { compileFilters, FilterError, validateFilters, type FlowFilter, type Flo
 import type { Flow } from '@tycho/flow';
 import type { Card, Link } from '@tycho/servicemap';
 import type { AgentRelay, RelayStatus } from './agentRelay.ts';
-import { parseSince } from './flowQuery.ts';
+import { parseNamespace, parseSince, unknownKeyError } from './flowQuery.ts';
 import { ServiceMapLimitError, type ServiceMapLease, type ServiceMapService } from './serviceMapService.ts';
 
 export const STREAM_PATH = '/api/v1/stream';
@@ -89,7 +89,6 @@ const MAX_REFUSED_MESSAGES = 50;
 const POLICY_VIOLATION = 1008;
 const BATCH_HEAD = Buffer.from('{"type":"batch","flows":[');
 const COMMA = 0x2c; // ','
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const subscribeSchema = z.strictObject({
   type: z.literal('subscribe', { error: "type: expected 'subscribe'" }),
@@ -244,17 +243,22 @@ export function createStreamHub(options: StreamHubOptions) {
     } catch (err) {
       return send(client, { type: 'error', error: `message: not JSON (${(err as Error).message}); expected {"type":"subscribe",…}` });
     }
+    if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
+      return send(client, { type: 'error', error: `message: ${Array.isArray(decoded) ? 'a list' : `a JSON ${decoded === null ? 'null' : typeof decoded}`}, not an object; expected {"type":"subscribe",…}` });
+    }
     const parsed = subscribeSchema.safeParse(decoded);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const error = issue?.code === 'unrecognized_keys' ? `${issue.keys[0]}: unknown field; expected type, namespace, whitelist, blacklist, since` : (issue?.message ?? 'invalid message');
+      const error =
+        issue?.code === 'unrecognized_keys'
+          ? unknownKeyError(issue.keys[0] ?? '', 'field', 'message', ['type', 'namespace', 'whitelist', 'blacklist', 'since'])
+          : (issue?.message ?? 'invalid message');
       return send(client, { type: 'error', error });
     }
     const message = parsed.data;
-    const namespace = message.namespace === undefined || message.namespace === 'all' ? undefined : message.namespace;
-    if (namespace !== undefined && !NAMESPACE.test(namespace)) {
-      return send(client, { type: 'error', error: `namespace: '${namespace}' is not a namespace name or 'all'` });
-    }
+    const parsedNamespace = parseNamespace(message.namespace ?? 'all');
+    if (!parsedNamespace.ok) return send(client, { type: 'error', error: parsedNamespace.error });
+    const namespace = parsedNamespace.value;
     let whitelist: FlowFilter[];
     let blacklist: FlowFilter[];
     let matches: FlowPredicate;
@@ -391,7 +395,14 @@ export function createStreamHub(options: StreamHubOptions) {
         clients.add(client);
         ws.on('message', (data, isBinary) => {
           if (client.gone || !admitMessage(client)) return;
-          subscribe(client, isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString());
+          // Every input is meant to be answered by validation; this is the last line, so that a
+          // message no check foresaw costs its sender an error, never the API process.
+          try {
+            subscribe(client, isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString());
+          } catch (err) {
+            log(`stream: a subscribe message failed: ${(err as Error).stack ?? String(err)}`);
+            send(client, { type: 'error', error: 'message: internal error while handling it (the API logged it); the subscription is unchanged' });
+          }
         });
         ws.on('close', () => forget(client));
         ws.on('error', (err) => log(`stream: client socket error: ${err.message}`));

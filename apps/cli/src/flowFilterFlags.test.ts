@@ -124,6 +124,11 @@ describe('filter flags → FlowFilters', () => {
     expect(() => build(['namespace', 'kube-system'], ['pod', 'default/echo-a'])).toThrow('namespace conflict: "kube-system" does not contain "default/echo-a"');
   });
 
+  it.each(['namespace', 'from-namespace', 'to-namespace'] as const)('refuses a --%s that is not a namespace name, or longer than 63 characters', (flag) => {
+    expect(() => build([flag, 'Kube_System'])).toThrow(`invalid --${flag} value: 'Kube_System' is not a namespace name`);
+    expect(() => build([flag, 'a'.repeat(8000)])).toThrow(`invalid --${flag} value: '${'a'.repeat(40)}…' is 8000 characters long; a namespace name has at most 63`);
+  });
+
   it.each([
     ['verdict', 'DROP', /invalid --verdict value: DROP/],
     ['type', 'bogus', /unable to parse type 'bogus'/],

@@ -1,4 +1,4 @@
-import type { FlowFilter, WorkloadFilter } from '@tycho/filters';
+import { namespaceNameProblem, type FlowFilter, type WorkloadFilter } from '@tycho/filters';
 import { MonitorEventType, ReservedIdentity, TRACE_SUB_TYPE_NAMES, VERDICTS, type TCPFlags, type Verdict } from '@tycho/flow';
 
 /** The `tycho observe` flags that build FlowFilters, as Hubble names them (`-4`/`-6` are `ipv4`/`ipv6`). */
@@ -177,9 +177,9 @@ function apply(pair: FilterPair, flag: Exclude<FilterFlag, 'not'>, value: string
     case 'pod': return symmetric(pair, 'source_pod', 'destination_pod', value);
     case 'from-pod': return pair.add('both', 'source_pod', value);
     case 'to-pod': return pair.add('both', 'destination_pod', value);
-    case 'namespace': pair.namespaces.both.push(value); return;
-    case 'from-namespace': pair.namespaces.source.push(value); return;
-    case 'to-namespace': pair.namespaces.destination.push(value); return;
+    case 'namespace': pair.namespaces.both.push(namespaceName(flag, value)); return;
+    case 'from-namespace': pair.namespaces.source.push(namespaceName(flag, value)); return;
+    case 'to-namespace': pair.namespaces.destination.push(namespaceName(flag, value)); return;
     case 'ip': return symmetric(pair, 'source_ip', 'destination_ip', value);
     case 'from-ip': return pair.add('both', 'source_ip', value);
     case 'to-ip': return pair.add('both', 'destination_ip', value);
@@ -220,6 +220,12 @@ function apply(pair: FilterPair, flag: Exclude<FilterFlag, 'not'>, value: string
 function symmetric<S extends ListField, D extends ListField>(pair: FilterPair, source: S, destination: D, value: Item<S> & Item<D>): void {
   pair.add('left', source, value);
   pair.add('right', destination, value);
+}
+
+function namespaceName(flag: FilterFlag, text: string): string {
+  const problem = namespaceNameProblem(text);
+  if (problem !== undefined) throw new Error(`invalid --${flag} value: ${problem}`);
+  return text;
 }
 
 /** `name` or `Kind/name` (`Deployment/` = every workload of that kind). */

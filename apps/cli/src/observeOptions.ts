@@ -1,4 +1,4 @@
-import { epochNsFromTimestamp, parseDurationMs } from '@tycho/flow';
+import { parseDuration, parseTimestamp } from '@tycho/flow';
 import type { FlowFilter } from '@tycho/filters';
 import { parseObserveRequest, type GetFlowsRequest } from '@tycho/agent/client';
 import { InvalidArgumentError } from 'commander';
@@ -63,12 +63,21 @@ export function planObserve(flags: ObserveFlags, nowMs: number = Date.now()): Ob
   return { request: checked.request, ...(limit ? { limit } : {}) };
 }
 
-/** `30s`, `5m`, `1h30m` (that long ago) or an RFC 3339 time → RFC 3339. */
+const TIME_FORMS = 'a duration such as 30s, 5m, 1h or an RFC 3339 time such as 2024-01-01T00:00:00Z';
+const MAX_SHOWN_CHARS = 40;
+
+/** `30s`, `5m`, `1h30m` (that long ago, back to 1970 at most) or an RFC 3339 time that exists → RFC 3339. */
 export function parseTimeFlag(flag: string, text: string, nowMs: number): string {
-  const agoMs = parseDurationMs(text);
-  if (agoMs !== undefined) return new Date(nowMs - agoMs).toISOString();
-  if (epochNsFromTimestamp(text) !== undefined) return text;
-  throw new Error(`${flag} '${text}': expected a duration such as 30s, 5m, 1h or an RFC 3339 time such as 2024-01-01T00:00:00Z`);
+  const shown = text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}…` : text;
+  const duration = parseDuration(text);
+  if (duration !== undefined) {
+    if ('ms' in duration && duration.ms <= nowMs) return new Date(nowMs - duration.ms).toISOString();
+    throw new Error(`${flag} '${shown}': reaches back before 1970-01-01T00:00:00Z; expected a duration of at most ${Math.floor(nowMs / 3_600_000)}h or an RFC 3339 time such as 2024-01-01T00:00:00Z`);
+  }
+  const timestamp = parseTimestamp(text);
+  if (timestamp === undefined) throw new Error(`${flag} '${shown}': expected ${TIME_FORMS}`);
+  if ('notRealTime' in timestamp) throw new Error(`${flag} '${shown}': not a real time: ${timestamp.notRealTime}; expected ${TIME_FORMS}`);
+  return text;
 }
 
 /** Commander argument parser for counts. */

@@ -192,6 +192,10 @@ describe('tycho observe', () => {
 
   it.each([
     [['--since', 'yesterday'], /--since 'yesterday': expected a duration such as 30s/],
+    [['--until', '100000000000h'], /^--until '100000000000h': reaches back before 1970-01-01T00:00:00Z; expected a duration of at most \d+h or an RFC 3339 time/],
+    [['--since', '2024-02-30T00:00:00Z'], /^--since '2024-02-30T00:00:00Z': not a real time: day 30 does not exist in 2024-02 \(it has 29 days\); expected a duration/],
+    [['--namespace', 'n'.repeat(100)], /^invalid --namespace value: 'n{40}…' is 100 characters long; a namespace name has at most 63/],
+    [['--http-path', '(a)\\1'], /http_path\[0\]: "\(a\)\\\\1" is not a valid regular expression \(RE2 syntax, as Hubble's\): invalid escape sequence/],
     [['--last', '0'], /option '--last <n>' argument '0' is invalid/],
     [['--last', '2', '--first', '2'], /--last and --first cannot be used together/],
     [['--first', '2', '--follow'], /--first cannot be used with --follow/],
@@ -200,6 +204,12 @@ describe('tycho observe', () => {
     const { err, exitCode } = await tycho(observeArgs(...args));
     expect(exitCode).not.toBe(0);
     expect(err).toMatch(message);
+  });
+
+  it('rejects a --since of 1 and 400 zeros h naming the flag and the forms it takes', async () => {
+    const { err, exitCode } = await tycho(observeArgs('--since', `1${'0'.repeat(400)}h`));
+    expect(exitCode).not.toBe(0);
+    expect(err).toMatch(/^--since '10{39}…': reaches back before 1970-01-01T00:00:00Z; expected a duration of at most \d+h or an RFC 3339 time such as 2024-01-01T00:00:00Z$/);
   });
 
   it('asks the agents for flows matching the filter flags, --not ones left out', async () => {
