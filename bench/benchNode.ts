@@ -192,6 +192,10 @@ export async function startBenchNode(ctx: BenchmarkContext, podNames: readonly s
 
   return {
     pods,
+    /** The agent process (nsenter execs node in place: the same pid), for its CPU time in /proc. */
+    agentPid: agent.pid,
+    /** GET of an agent route (e.g. /v1/policies), its JSON. */
+    agentGet: <T>(path: string) => agentJson<T>(socketPath, 'GET', path, 200),
     /** The agent's --kube-dir (the API-server stand-in), owned by this bench node. */
     kubeDir: join(runDir, 'kube'),
     /** Registers the pods again, as the CNI plugin does: the agent attaches the flow programs. */

@@ -28,6 +28,13 @@ function ipcacheKeyId(key: IpcacheKey4): string {
   return `${key.address}/${key.prefixLen}`;
 }
 
+/** Map writes between two yields of a stepped write. */
+const WRITES_PER_STEP = 1024;
+
+function runToEnd(steps: Generator<void>): void {
+  while (!steps.next().done);
+}
+
 function ipv4OfBigint(address: bigint): string {
   const n = Number(address);
   return [24, 16, 8, 0].map((shift) => (n >>> shift) & 0xff).join('.');
@@ -102,71 +109,107 @@ export function createBpfPolicyDatapath(maps: PolicyMapSet): PolicyDatapath {
     }
   }
 
-  /** Makes the ipcache map hold the union of CIDR and host entries, writing only differences. */
-  function syncIpcache(): void {
-    const wanted = new Map<string, { key: IpcacheKey4; entry: IpcacheEntry }>([...cidrEntries, ...hostEntries]);
-    for (const [id, { key, entry }] of wanted) {
+  /** The entry the ipcache must hold for a prefix now: a host address wins over a CIDR /32. */
+  function wantedIpcacheEntry(id: string): { key: IpcacheKey4; entry: IpcacheEntry } | undefined {
+    return hostEntries.get(id) ?? cidrEntries.get(id);
+  }
+
+  /**
+   * Makes the ipcache map hold the union of CIDR and host entries, writing
+   * only differences, in steps. Each write checks what is wanted at that
+   * moment, so a host-address update made between two steps is not undone.
+   */
+  function* syncIpcache(): Generator<void> {
+    let writes = 0;
+    for (const id of [...cidrEntries.keys(), ...hostEntries.keys()]) {
+      const wanted = wantedIpcacheEntry(id);
       const before = ipcacheWritten.get(id);
-      if (before && before.identity === entry.identity && before.local === entry.local) continue;
-      maps.ipcache.set(key, entry);
-      ipcacheWritten.set(id, entry);
+      if (!wanted || (before && before.identity === wanted.entry.identity && before.local === wanted.entry.local)) continue;
+      maps.ipcache.set(wanted.key, wanted.entry);
+      ipcacheWritten.set(id, wanted.entry);
+      if (++writes % WRITES_PER_STEP === 0) yield;
     }
     for (const id of [...ipcacheWritten.keys()]) {
-      if (wanted.has(id)) continue;
+      if (wantedIpcacheEntry(id) || !ipcacheWritten.has(id)) continue;
       const [address, prefixLen] = id.split('/');
       maps.ipcache.delete({ address: address!, prefixLen: Number(prefixLen) });
       ipcacheWritten.delete(id);
+      if (++writes % WRITES_PER_STEP === 0) yield;
     }
+  }
+
+  function* writeEndpointPolicy(endpointId: number, direction: Direction, state: DirectionMapState): Generator<void> {
+    // Tracks every key as it is written: after a failed call the next one still removes what is not wanted.
+    const tracked = keysOf(endpointId, direction);
+    const after = new Map<string, { key: PolicyKey; value: PolicyValue }>();
+    let added = 0;
+    for (const mapKey of state.keys) {
+      const key: PolicyKey = {
+        endpointId,
+        direction,
+        identity: mapKey.identity,
+        protocol: mapKey.protocol,
+        port: mapKey.port,
+        prefixLen: mapKey.prefixLen,
+      };
+      const id = policyKeyId(key);
+      after.set(id, { key, value: { deny: mapKey.deny, policyList: policyListOf(mapKey.policies) } });
+      if (!tracked.has(id)) added++;
+    }
+    // New keys go in before old ones leave, so both must fit at once.
+    const limit = maps.policy.info.maxEntries;
+    if (keysInMap + added > limit) {
+      throw new Error(
+        `policy map ${maps.policy.info.name} is full: endpoint ${endpointId} ${direction} needs ${after.size} keys (${added} new), ` +
+          `${keysInMap} of at most ${limit} are in use by all endpoints; its previous policy stays in force (make the policy smaller, or select fewer endpoints)`,
+      );
+    }
+    let writes = 0;
+    for (const [id, next] of after) {
+      const before = tracked.get(id);
+      if (before && before.value.deny === next.value.deny && before.value.policyList === next.value.policyList) continue;
+      writeKey(next.key, next.value);
+      if (!before) keysInMap++;
+      tracked.set(id, next);
+      if (++writes % WRITES_PER_STEP === 0) yield;
+    }
+    const current = flags.get(endpointId) ?? { ingress: NOT_LOOKED_UP, egress: NOT_LOOKED_UP };
+    const wanted = { enforced: state.enforced, needsLookup: state.needsLookup };
+    if (!flags.has(endpointId) || current[direction].enforced !== wanted.enforced || current[direction].needsLookup !== wanted.needsLookup) {
+      const next = { ...current, [direction]: wanted };
+      maps.endpoints.set(endpointId, next);
+      flags.set(endpointId, next);
+    }
+    for (const [id, { key }] of [...tracked]) {
+      if (after.has(id)) continue;
+      maps.policy.delete(key);
+      tracked.delete(id);
+      keysInMap--;
+      if (++writes % WRITES_PER_STEP === 0) yield;
+    }
+  }
+
+  function* writeCidrIdentities(added: readonly Identity[], removed: readonly Identity[]): Generator<void> {
+    for (const identity of removed) {
+      const prefix = prefixOfIdentity(identity);
+      if (prefix?.family === 4) cidrEntries.delete(ipcacheKeyId({ address: ipv4OfBigint(prefix.address), prefixLen: prefix.length }));
+    }
+    for (const identity of added) {
+      const prefix = prefixOfIdentity(identity);
+      // The ipcache holds IPv4 prefixes only (IPv6 is not enforced yet).
+      if (prefix?.family !== 4) continue;
+      const key = { address: ipv4OfBigint(prefix.address), prefixLen: prefix.length };
+      cidrEntries.set(ipcacheKeyId(key), { key, entry: { identity: identity.id, local: false } });
+    }
+    yield* syncIpcache();
   }
 
   const datapath: PolicyDatapath = {
     setEndpointPolicy(endpointId: number, direction: Direction, state: DirectionMapState): void {
-      // Tracks every key as it is written: after a failed call the next one still removes what is not wanted.
-      const tracked = keysOf(endpointId, direction);
-      const after = new Map<string, { key: PolicyKey; value: PolicyValue }>();
-      let added = 0;
-      for (const mapKey of state.keys) {
-        const key: PolicyKey = {
-          endpointId,
-          direction,
-          identity: mapKey.identity,
-          protocol: mapKey.protocol,
-          port: mapKey.port,
-          prefixLen: mapKey.prefixLen,
-        };
-        const id = policyKeyId(key);
-        after.set(id, { key, value: { deny: mapKey.deny, policyList: policyListOf(mapKey.policies) } });
-        if (!tracked.has(id)) added++;
-      }
-      // New keys go in before old ones leave, so both must fit at once.
-      const limit = maps.policy.info.maxEntries;
-      if (keysInMap + added > limit) {
-        throw new Error(
-          `policy map ${maps.policy.info.name} is full: endpoint ${endpointId} ${direction} needs ${after.size} keys (${added} new), ` +
-            `${keysInMap} of at most ${limit} are in use by all endpoints; its previous policy stays in force (make the policy smaller, or select fewer endpoints)`,
-        );
-      }
-      for (const [id, next] of after) {
-        const before = tracked.get(id);
-        if (before && before.value.deny === next.value.deny && before.value.policyList === next.value.policyList) continue;
-        writeKey(next.key, next.value);
-        if (!before) keysInMap++;
-        tracked.set(id, next);
-      }
-      const current = flags.get(endpointId) ?? { ingress: NOT_LOOKED_UP, egress: NOT_LOOKED_UP };
-      const wanted = { enforced: state.enforced, needsLookup: state.needsLookup };
-      if (!flags.has(endpointId) || current[direction].enforced !== wanted.enforced || current[direction].needsLookup !== wanted.needsLookup) {
-        const next = { ...current, [direction]: wanted };
-        maps.endpoints.set(endpointId, next);
-        flags.set(endpointId, next);
-      }
-      for (const [id, { key }] of tracked) {
-        if (after.has(id)) continue;
-        maps.policy.delete(key);
-        tracked.delete(id);
-        keysInMap--;
-      }
+      runToEnd(writeEndpointPolicy(endpointId, direction, state));
     },
+
+    setEndpointPolicySteps: writeEndpointPolicy,
 
     removeEndpoint(endpointId: number): void {
       maps.endpoints.delete(endpointId);
@@ -179,19 +222,10 @@ export function createBpfPolicyDatapath(maps: PolicyMapSet): PolicyDatapath {
     },
 
     updateCidrIdentities(added: readonly Identity[], removed: readonly Identity[]): void {
-      for (const identity of removed) {
-        const prefix = prefixOfIdentity(identity);
-        if (prefix?.family === 4) cidrEntries.delete(ipcacheKeyId({ address: ipv4OfBigint(prefix.address), prefixLen: prefix.length }));
-      }
-      for (const identity of added) {
-        const prefix = prefixOfIdentity(identity);
-        // The ipcache holds IPv4 prefixes only (IPv6 is not enforced yet).
-        if (prefix?.family !== 4) continue;
-        const key = { address: ipv4OfBigint(prefix.address), prefixLen: prefix.length };
-        cidrEntries.set(ipcacheKeyId(key), { key, entry: { identity: identity.id, local: false } });
-      }
-      syncIpcache();
+      runToEnd(writeCidrIdentities(added, removed));
     },
+
+    updateCidrIdentitiesSteps: writeCidrIdentities,
 
     updateHostAddresses(addresses: readonly HostAddress[]): void {
       const next = new Map<string, { key: IpcacheKey4; entry: IpcacheEntry }>();
@@ -200,7 +234,7 @@ export function createBpfPolicyDatapath(maps: PolicyMapSet): PolicyDatapath {
         next.set(ipcacheKeyId(key), { key, entry: { identity: host.identity, local: host.local } });
       }
       hostEntries = next;
-      syncIpcache();
+      runToEnd(syncIpcache());
     },
   };
 

@@ -28,10 +28,18 @@ export interface HostAddress {
 export interface PolicyDatapath {
   /** Replaces the endpoint's policy in one direction. */
   setEndpointPolicy(endpointId: number, direction: Direction, state: DirectionMapState): void;
+  /**
+   * Optional: the same write in bounded steps (a generator), so that the
+   * agent can serve other work between them while a large policy is written.
+   * Other calls may come between two steps.
+   */
+  setEndpointPolicySteps?(endpointId: number, direction: Direction, state: DirectionMapState): Generator<void>;
   /** The endpoint went away: drop its policy state. */
   removeEndpoint(endpointId: number): void;
   /** Node-local CIDR identities (from policies' CIDRs and toFQDNs answers) for the ipcache LPM map. */
   updateCidrIdentities(added: readonly Identity[], removed: readonly Identity[]): void;
+  /** Optional: updateCidrIdentities in bounded steps. */
+  updateCidrIdentitiesSteps?(added: readonly Identity[], removed: readonly Identity[]): Generator<void>;
   /** Every IPv4 pod and node address the agent knows, replacing the previous set (the ipcache's /32 entries). */
   updateHostAddresses(addresses: readonly HostAddress[]): void;
 }

@@ -176,6 +176,7 @@ describe('PolicyResolver', () => {
     await resolver.resolve();
     expect(resolver.status()).toEqual({
       revision: 2,
+      programmed_revision: 2,
       policies: [{ kind: 'CiliumNetworkPolicy', namespace: 'default', name: 'pod-to-a-allowed-cnp' }],
       endpoints: [
         {

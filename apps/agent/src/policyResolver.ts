@@ -57,6 +57,8 @@ export interface EndpointPolicyStatus {
 
 export interface PolicyResolverStatus {
   revision: number;
+  /** The revision whose resolution the datapath has taken in full (every map written): what is enforced. */
+  programmed_revision: number;
   policies: { kind: string; namespace: string; name: string }[];
   endpoints: EndpointPolicyStatus[];
   cidr_identities: number;
@@ -83,6 +85,7 @@ export class PolicyResolver {
   private readonly engine = new PolicyEngine();
   private policies: Policy[] = [];
   private revisionNumber = 0;
+  private programmedRevision = 0;
   private readError: string | undefined;
   private views = new Map<number, PolicyEndpointView>();
   /** Endpoint directions the datapath has not taken yet (it threw): sent again at the next resolution. */
@@ -165,6 +168,7 @@ export class PolicyResolver {
   private async resolveOnce(): Promise<void> {
     this.resolutions++;
     this.readPolicies();
+    const revision = this.revisionNumber;
     const nowMs = this.now();
     const records = this.options.dnsRecords();
     const namespaceLabels = this.options.namespaceLabels();
@@ -185,25 +189,17 @@ export class PolicyResolver {
         return this.cidrList;
       },
     });
-    // Each step of the engine is bounded; between two, whatever else is waiting runs.
-    let changes: Awaited<ReturnType<typeof this.engine.updateNow>>;
-    for (;;) {
-      const step = steps.next();
-      if (step.done) {
-        changes = step.value;
-        break;
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const changes = await inSteps(steps);
     this.views = new Map(views.map((view) => [view.id, view]));
-    this.sendCidrChanges();
+    await this.sendCidrChanges();
     for (const endpointId of changes.removed) this.unremoved.add(endpointId);
     for (const { endpointId, direction } of changes.changed) {
       let directions = this.unsent.get(endpointId);
       if (!directions) this.unsent.set(endpointId, (directions = new Set()));
       directions.add(direction);
     }
-    this.sendChanges();
+    await this.sendChanges();
+    if (this.unsent.size === 0 && this.unremoved.size === 0) this.programmedRevision = revision;
     this.armDnsExpiry(nextDnsExpiry(fqdnSelectorsOf(this.policies), records, nowMs), nowMs);
   }
 
@@ -261,6 +257,7 @@ export class PolicyResolver {
     });
     return {
       revision: this.revisionNumber,
+      programmed_revision: this.programmedRevision,
       policies: this.policies.map((policy) => ({ ...policy.ref })),
       endpoints: endpoints.sort((a, b) => a.id - b.id),
       cidr_identities: this.cidrList.length,
@@ -290,7 +287,7 @@ export class PolicyResolver {
   }
 
   /** Hands the datapath every endpoint direction it has not taken yet, and the endpoints that went away. */
-  private sendChanges(): void {
+  private async sendChanges(): Promise<void> {
     for (const endpointId of [...this.unremoved]) {
       this.unsent.delete(endpointId);
       this.datapathErrors.delete(endpointId);
@@ -305,7 +302,9 @@ export class PolicyResolver {
           continue;
         }
         try {
-          this.options.datapath.setEndpointPolicy(endpointId, direction, state);
+          const datapath = this.options.datapath;
+          if (datapath.setEndpointPolicySteps) await inSteps(datapath.setEndpointPolicySteps(endpointId, direction, state));
+          else datapath.setEndpointPolicy(endpointId, direction, state);
           directions.delete(direction);
         } catch (err) {
           failure = `${direction}: ${(err as Error).message}`;
@@ -321,12 +320,19 @@ export class PolicyResolver {
   }
 
   /** Tells the datapath how the CIDR identities differ from what it was last told successfully. */
-  private sendCidrChanges(): void {
+  private async sendCidrChanges(): Promise<void> {
     const wanted = this.cidrById;
     const added = [...wanted.values()].filter((identity) => !this.sentCidrs.has(identity.id));
     const removed = [...this.sentCidrs.values()].filter((identity) => !wanted.has(identity.id));
     if (added.length === 0 && removed.length === 0) return;
-    if (this.callDatapath(() => this.options.datapath.updateCidrIdentities(added, removed))) this.sentCidrs = wanted;
+    const datapath = this.options.datapath;
+    try {
+      if (datapath.updateCidrIdentitiesSteps) await inSteps(datapath.updateCidrIdentitiesSteps(added, removed));
+      else datapath.updateCidrIdentities(added, removed);
+      this.sentCidrs = wanted;
+    } catch (err) {
+      this.log(`policy datapath: ${(err as Error).message}`);
+    }
   }
 
   private armDnsExpiry(expiryMs: number | undefined, nowMs: number): void {
@@ -351,6 +357,15 @@ export class PolicyResolver {
       this.log(`policy datapath: ${(err as Error).message}`);
       return false;
     }
+  }
+}
+
+/** Runs bounded steps to the end, letting whatever else waits run between two. */
+async function inSteps<T>(steps: Generator<void, T>): Promise<T> {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
