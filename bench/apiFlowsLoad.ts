@@ -6,16 +6,12 @@
 import { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_RING_CAPACITY, type GetFlowsResponse } from '@tycho/flow';
+import type { GetFlowsResponse } from '@tycho/flow';
 import { check, measurement, pairedRatio, type Benchmark, type BenchmarkResult } from './benchmark.ts';
-import { getJson, startApiProcess, waitUntil } from './apiProcess.ts';
+import { getJson } from './apiProcess.ts';
 import { getAnsweredAt, percentile } from './httpTiming.ts';
-import { linkFlow, nodeName, type SyntheticMapShape } from './syntheticFlows.ts';
-import { publishByNode, startSyntheticAgents } from './syntheticAgents.ts';
+import { FULL_RINGS_API_CPU as API_CPU, FULL_RINGS_HELD_FLOWS as HELD_FLOWS, startFullRingsApi } from './fullRingsApi.ts';
 
-const API_CPU = 1;
-const SHAPE: SyntheticMapShape = { cards: 200, links: 1000, namespaces: 20, nodes: 2 };
-const HELD_FLOWS = SHAPE.nodes * DEFAULT_RING_CAPACITY;
 const NUMBER = 1000;
 const RATE_PER_SECOND = 200;
 const LOAD_SECONDS = 3;
@@ -51,17 +47,7 @@ export const apiFlowsLoad: Benchmark = {
   name: 'apiFlowsLoad',
   summary: 'GET /api/v1/flows?number=1000 p99 at 200 requests/s vs one at a time, over 2×4,095 held flows',
   async run({ log, defer }) {
-    const cluster = await startSyntheticAgents([nodeName(0), nodeName(1)]);
-    defer(() => cluster.close());
-    const startMs = Date.now() - HELD_FLOWS;
-    publishByNode(cluster.agents, Array.from({ length: HELD_FLOWS }, (_, i) => linkFlow(i % SHAPE.links, SHAPE, startMs + i, `held-${i}`)));
-    const api = await startApiProcess({ agentFlags: cluster.agents.map((agent) => agent.agentFlag), cpu: API_CPU, log });
-    defer(() => api.stop());
-    let held = 0;
-    await waitUntil(async () => {
-      held = (await getJson<{ flows: GetFlowsResponse[] }>(`${api.url}/api/v1/flows?number=${HELD_FLOWS}`)).body.flows.length;
-      return held === HELD_FLOWS;
-    }, `the API holding ${HELD_FLOWS} flows`);
+    const { api, held } = await startFullRingsApi({ log, defer });
     const answer = await getJson<{ flows: GetFlowsResponse[] }>(`${api.url}${PATH}`);
     const single = new Agent({ keepAlive: true, maxSockets: 1 });
     defer(() => single.destroy());
