@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fqdnSelectorMatches, matchPatternProblem } from './fqdnSelector.ts';
+import { fqdnSelectorMatches, matchPatternProblem, normalizeDnsName } from './fqdnSelector.ts';
 
 const pattern = (matchPattern: string) => ({ matchPattern });
 
@@ -25,6 +26,31 @@ describe('fqdnSelectorMatches', () => {
 
   it('takes the dot in a pattern literally', () => {
     expect(fqdnSelectorMatches(pattern('www.google.com'), 'wwwxgoogle.com')).toBe(false);
+  });
+
+  it('answers a pattern with many stars against a 63-character label (exponential for a backtracking RegExp)', () => {
+    const stars = pattern(`${'*a'.repeat(12)}*b.com`);
+    expect(fqdnSelectorMatches(stars, `${'a'.repeat(63)}.com`)).toBe(false);
+    expect(fqdnSelectorMatches(stars, `${'a'.repeat(62)}b.com`)).toBe(true);
+    expect(fqdnSelectorMatches(pattern('*a*a*a*a*a*a*a*a*a*a*a*a*'), 'a'.repeat(11))).toBe(false);
+  });
+
+  it('agrees with the regular expression Cilium compiles a pattern to', () => {
+    // Cilium's form ([-a-zA-Z0-9_]* per star, the dot literal), run on inputs small enough for backtracking to be cheap.
+    const reference = (matchPattern: string, name: string): boolean => {
+      const normalizedPattern = normalizeDnsName(matchPattern);
+      const normalizedName = normalizeDnsName(name);
+      if (normalizedPattern === '*') return /^[-a-z0-9_]+(\.[-a-z0-9_]+)*$|^\.$/.test(normalizedName);
+      const body = [...normalizedPattern].map((c) => (c === '*' ? '[-a-z0-9_]*' : c === '.' ? '\\.' : c)).join('');
+      return new RegExp(`^${body}$`).test(normalizedName);
+    };
+    const text = (chars: string, maxLength: number) => fc.string({ unit: fc.constantFrom(...chars), maxLength });
+    fc.assert(
+      fc.property(text('aB-_.*', 8), text('aAb-_.*+ ', 10), (matchPattern, name) => {
+        expect(fqdnSelectorMatches(pattern(matchPattern), name)).toBe(reference(matchPattern, name));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('refuses characters outside letters, digits, -, _, . and *', () => {
