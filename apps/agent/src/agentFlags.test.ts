@@ -61,6 +61,12 @@ describe('parseAgentFlags', () => {
     });
   });
 
+  it('takes --report-interval in whole milliseconds, which the datapath takes as whole nanoseconds', () => {
+    expect(parseAgentFlags([...required, '--report-interval', '1.001s'])).toMatchObject({ kind: 'config', config: { reportIntervalMs: 1001 } });
+    expect(parseAgentFlags([...required, '--report-interval', '24h'])).toMatchObject({ kind: 'config', config: { reportIntervalMs: 86_400_000 } });
+    expect(parseAgentFlags([...required, '--report-interval', '100ms'])).toMatchObject({ kind: 'config', config: { reportIntervalMs: 100 } });
+  });
+
   it('answers --help', () => {
     expect(parseAgentFlags(['--help'])).toEqual({ kind: 'help' });
   });
@@ -75,6 +81,10 @@ describe('parseAgentFlags', () => {
   it.each([
     [['--ring-capacity', '4096'], /--ring-capacity: 4096 is not allowed; use one less than a power of two/],
     [['--report-interval', 'soon'], /--report-interval: 'soon' is not a duration/],
+    [['--report-interval', '1000h'], /^--report-interval: '1000h' is out of range; expected 100ms to 24h$/],
+    [['--report-interval', '25h'], /^--report-interval: '25h' is out of range; expected 100ms to 24h$/],
+    [['--report-interval', '1ns'], /^--report-interval: '1ns' is out of range; expected 100ms to 24h$/],
+    [['--report-interval', `1${'0'.repeat(400)}h`], /^--report-interval: '1000000000000000000000000000000000000000…' is out of range/],
     [['--l7-ports', '80,http'], /--l7-ports: expected up to 8 comma-separated ports/],
     [['--l7-ports', '1,2,3,4,5,6,7,8,9'], /--l7-ports: expected up to 8/],
     [['--colour', 'red'], /Unknown option '--colour'/],

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_RING_CAPACITY, isValidRingCapacity, parseDurationMs } from '@tycho/flow';
+import { DEFAULT_RING_CAPACITY, isValidRingCapacity, parseDuration } from '@tycho/flow';
 import { createFlowMetrics } from '@tycho/metrics';
 import { DEFAULT_MAGLEV_TABLE_SIZE, MAGLEV_TABLE_SIZES } from '@tycho/services';
 import { parseListenAddress, type ListenAddress } from './metricsServer.ts';
@@ -20,7 +20,7 @@ Required:
 
 Options:
   --ring-capacity <n>      flows kept for observe; 2^k-1 (default ${DEFAULT_RING_CAPACITY})
-  --report-interval <dur>  how often long-lived connections are reported (default 5s)
+  --report-interval <dur>  how often long-lived connections are reported, 100ms to 24h (default 5s)
   --l7-ports <list>        ports whose payload is captured for L7, at most 8 (default 53,80,8080)
   --metrics <list>         Hubble metrics to serve, e.g. 'dns:query;ignoreAAAA,drop,tcp,flow,port-distribution,icmp,http'
   --metrics-listen <addr>  where GET /metrics is served, [host]:port (default :9965 with --metrics)
@@ -39,6 +39,14 @@ Options:
 `;
 
 const MAX_L7_PORTS = 8;
+/**
+ * --report-interval bounds: shorter, long-lived connections would be
+ * reported nearly per packet; longer is no report at all in practice.
+ */
+const MIN_REPORT_INTERVAL_MS = 100;
+const MAX_REPORT_INTERVAL_MS = 24 * 3_600_000;
+/** How much of a bad value an error shows. */
+const MAX_SHOWN_CHARS = 40;
 
 const agentFlagsSchema = z.object({
   node: z.string({ error: '--node is required' }).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, '--node: expected a node name such as node-1'),
@@ -61,12 +69,18 @@ const agentFlagsSchema = z.object({
     .string()
     .default('5s')
     .transform((text, ctx) => {
-      const ms = parseDurationMs(text);
-      if (ms === undefined || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: `--report-interval: '${text}' is not a duration; use e.g. 500ms, 5s, 1m` });
+      const shown = text.length > MAX_SHOWN_CHARS ? `${text.slice(0, MAX_SHOWN_CHARS)}…` : text;
+      const duration = parseDuration(text);
+      if (duration === undefined) {
+        ctx.addIssue({ code: 'custom', message: `--report-interval: '${shown}' is not a duration; use e.g. 500ms, 5s, 1m` });
         return z.NEVER;
       }
-      return ms;
+      if (!('ms' in duration) || duration.ms < MIN_REPORT_INTERVAL_MS || duration.ms > MAX_REPORT_INTERVAL_MS) {
+        ctx.addIssue({ code: 'custom', message: `--report-interval: '${shown}' is out of range; expected 100ms to 24h` });
+        return z.NEVER;
+      }
+      // Whole milliseconds: the datapath takes whole nanoseconds, and 1.001s is 1000.9999… ms in floating point.
+      return Math.round(duration.ms);
     }),
   'l7-ports': z
     .string()

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Flow, GetFlowsResponse } from '@tycho/flow';
 import type { GetFlowsRequest } from './observeRequestSchema.ts';
 import { Observer, type FlowStreamSink } from './observer.ts';
@@ -93,6 +93,25 @@ describe('Observer.getFlows', () => {
     const { uuids, state } = collect(observerWith([1, 2]), { follow: true, since: at(0), until: at(1) });
     expect(uuids()).toEqual(['flow-1']);
     expect(state.ended).toBe(true);
+  });
+
+  describe('with until 30 days ahead (beyond the 24.8 days a Node timer holds)', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('keeps following until then, and ends then', () => {
+      vi.useFakeTimers({ now: T0 });
+      const observer = new Observer({ nodeName: 'node-1', now: () => Date.now() });
+      const thirtyDaysMs = 30 * 86_400_000;
+      const { state } = collect(observer, { follow: true, until: new Date(T0 + thirtyDaysMs).toISOString() });
+      vi.advanceTimersByTime(1000);
+      expect(state.ended).toBe(false);
+      vi.advanceTimersByTime(thirtyDaysMs - 2000);
+      expect(state.ended).toBe(false);
+      vi.advanceTimersByTime(1000);
+      expect(state.ended).toBe(true);
+    });
   });
 
   it('tells a follower that fell behind how many flows the ring overwrote', () => {

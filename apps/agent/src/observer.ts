@@ -11,6 +11,9 @@ import {
 } from '@tycho/flow';
 import type { GetFlowsRequest } from './observeRequestSchema.ts';
 
+/** The longest delay a Node timer takes (2^31−1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What the ring holds: a response ready to send, with its time for range checks. */
 interface ObservedEvent {
   response: GetFlowsResponse;
@@ -149,13 +152,15 @@ export class Observer {
       if (untilTimer) clearTimeout(untilTimer);
     };
     if (untilNs !== undefined) {
-      const waitMs = Number(untilNs / 1_000_000n) - this.now();
-      if (waitMs <= 0) {
-        finish();
-      } else {
-        untilTimer = setTimeout(finish, waitMs);
+      const untilMs = Number(untilNs / 1_000_000n);
+      const waitForUntil = () => {
+        const waitMs = untilMs - this.now();
+        if (waitMs <= 0) return finish();
+        // A Node timer holds at most 2^31−1 ms (24.8 days) and fires at once beyond: a later until is waited for in steps.
+        untilTimer = setTimeout(waitForUntil, Math.min(waitMs, MAX_TIMER_MS));
         untilTimer.unref();
-      }
+      };
+      waitForUntil();
     }
     return { resume: drain, close };
   }

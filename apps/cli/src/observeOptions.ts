@@ -80,10 +80,12 @@ export function parseTimeFlag(flag: string, text: string, nowMs: number): string
   return text;
 }
 
-/** Commander argument parser for counts. */
+/** Commander argument parser for counts (--last, --first): whole numbers a request can carry exactly. */
 export function parseCount() {
   return (text: string): number => {
-    if (!/^\d+$/.test(text) || Number(text) < 1) throw new InvalidArgumentError('expected a positive whole number');
+    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > Number.MAX_SAFE_INTEGER) {
+      throw new InvalidArgumentError(`expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`);
+    }
     return Number(text);
   };
 }

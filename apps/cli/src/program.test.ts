@@ -197,6 +197,8 @@ describe('tycho observe', () => {
     [['--namespace', 'n'.repeat(100)], /^invalid --namespace value: 'n{40}…' is 100 characters long; a namespace name has at most 63/],
     [['--http-path', '(a)\\1'], /http_path\[0\]: "\(a\)\\\\1" is not a valid regular expression \(RE2 syntax, as Hubble's\): invalid escape sequence/],
     [['--last', '0'], /option '--last <n>' argument '0' is invalid/],
+    [['--last', '9007199254740992'], /option '--last <n>' argument '9007199254740992' is invalid\. expected a whole number from 1 to 9007199254740991/],
+    [['--first', '1'.repeat(30)], /option '--first <n>' argument '1+' is invalid\. expected a whole number from 1 to 9007199254740991/],
     [['--last', '2', '--first', '2'], /--last and --first cannot be used together/],
     [['--first', '2', '--follow'], /--first cannot be used with --follow/],
     [['-o', 'yaml'], /argument 'yaml' is invalid. Allowed choices are compact, json/],
@@ -345,6 +347,19 @@ describe('tycho lab', () => {
     expect(failed.exitCode).toBe(1);
     const bad = await tycho(['connectivity', 'test', '--timeout', '5m'], { lab: recordingLab([]) });
     expect(bad.exitCode).not.toBe(0);
-    expect(bad.err).toContain("expected a positive number of seconds, got '5m'");
+    expect(bad.err).toContain("expected a positive number of seconds up to 86400 (24h), got '5m'");
+  });
+
+  it.each([
+    ['86401', '86401'],
+    ['a trillion', '1000000000000'],
+    ['1 and 400 zeros', `1${'0'.repeat(400)}`],
+  ])('connectivity test refuses --timeout %s (beyond a day), naming the flag and the range', async (_, timeout) => {
+    const calls: string[] = [];
+    const { err, exitCode } = await tycho(['connectivity', 'test', '--timeout', timeout], { lab: recordingLab(calls) });
+    expect(exitCode).not.toBe(0);
+    expect(err).toContain("option '--timeout <seconds>' argument");
+    expect(err).toContain('expected a positive number of seconds up to 86400 (24h)');
+    expect(calls).toEqual([]);
   });
 });

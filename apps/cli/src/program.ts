@@ -8,6 +8,9 @@ import { DEFAULT_API_SERVER, runNodes, runStatus } from './statusCommand.ts';
 import { addPolicyCommand } from './policyCommand.ts';
 import { addServiceCommand } from './serviceCommand.ts';
 
+/** The longest `connectivity test --timeout`: a day is far beyond any check's start-up, and keeps the deadline a real time. */
+const MAX_TIMEOUT_SECONDS = 86_400;
+
 export interface CliIo extends ObserveIo {
   lab?: () => Promise<LabApi>;
 }
@@ -53,7 +56,7 @@ export function createProgram(io: CliIo): Command {
     .command('test')
     .description('wait for the connectivity-check workload of the running lab to pass, print its Deployments and a summary; exit 1 when a check fails')
     .option('-n, --namespace <namespace>', 'namespace whose Deployments are the checks', 'default')
-    .addOption(new Option('--timeout <seconds>', 'how long to wait for every check to pass').default(60).argParser(parseSeconds))
+    .addOption(new Option('--timeout <seconds>', `how long to wait for every check to pass, at most ${MAX_TIMEOUT_SECONDS}`).default(60).argParser(parseSeconds))
     .addHelpText(
       'after',
       `
@@ -160,6 +163,8 @@ Examples:
 
 function parseSeconds(value: string): number {
   const seconds = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, got '${value}'`);
+  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
+    throw new InvalidArgumentError(`expected a positive number of seconds up to ${MAX_TIMEOUT_SECONDS} (24h), got '${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`);
+  }
   return seconds;
 }
