@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Server } from 'node:http';
 import { parseProbeCommand } from '../probeCommand.ts';
 import { startDnsServer, type DnsServer } from './dnsServer.ts';
 import { startEchoServer } from './echoServer.ts';
-import { resolvePodName, runHttpProbe, type PodResolverConfig } from './prober.ts';
+import { resolvePodName, runHttpProbe, runReadinessLoop, type PodResolverConfig } from './prober.ts';
 
 describe('runHttpProbe', () => {
   let dns: DnsServer;
@@ -51,5 +51,30 @@ describe('runHttpProbe', () => {
   it('inverts the outcome for a negated probe', async () => {
     expect(await runHttpProbe(probe(`echo-a:${echoPort}/private`, true), resolver, 3000)).toMatchObject({ ok: false });
     expect(await runHttpProbe(probe('echo-z:1/private', true), resolver, 3000)).toMatchObject({ ok: true });
+  });
+});
+
+describe('runReadinessLoop', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('waits out a periodSeconds of 30 days between probes (beyond the 24.8 days a Node timer holds), not 1 ms', async () => {
+    vi.useFakeTimers();
+    let checks = 0;
+    const loop = runReadinessLoop(
+      async () => {
+        checks++;
+        return { ok: true, detail: 'ok' };
+      },
+      { periodMs: 30 * 86_400_000, initialDelayMs: 0, failureThreshold: 3 },
+      () => {},
+      () => {},
+    );
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(checks).toBe(1);
+    await vi.advanceTimersByTimeAsync(86_400_000);
+    expect(checks).toBe(1);
+    loop.stop();
   });
 });

@@ -5,6 +5,12 @@ import type { HttpProbe } from '../probeCommand.ts';
 
 /** A dot count below which names try the search domains first (kubelet's `options ndots:5`). */
 const NDOTS = 5;
+/**
+ * The longest delay a Node timer takes (2^31−1 ms, 24.8 days); beyond it a
+ * timer fires after 1 ms. Manifests may ask for longer periods and timeouts
+ * (Kubernetes does not bound them): they wait this long instead.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ProbeOutcome {
   readonly ok: boolean;
@@ -61,12 +67,12 @@ function httpGet(probe: HttpProbe, ip: string, timeoutMs: number): Promise<Probe
       agent: false,
       headers: { host: `${probe.host}:${probe.port}`, 'user-agent': 'curl/8.5.0 (tycho-lab prober)', accept: '*/*' },
     });
-    const overall = setTimeout(() => finish({ ok: false, detail: `GET ${target} (${ip}): timed out after ${timeoutMs} ms` }), timeoutMs);
+    const overall = setTimeout(() => finish({ ok: false, detail: `GET ${target} (${ip}): timed out after ${timeoutMs} ms` }), Math.min(timeoutMs, MAX_TIMER_MS));
     req.on('socket', (socket) => {
       if (probe.connectTimeoutMs === undefined) return;
       const connectTimer = setTimeout(
         () => finish({ ok: false, detail: `GET ${target} (${ip}): connection timed out after ${probe.connectTimeoutMs} ms` }),
-        probe.connectTimeoutMs,
+        Math.min(probe.connectTimeoutMs, MAX_TIMER_MS),
       );
       socket.once('connect', () => clearTimeout(connectTimer));
       socket.once('close', () => clearTimeout(connectTimer));
@@ -132,9 +138,9 @@ export function runReadinessLoop(
     } else if (++failures >= schedule.failureThreshold && ready) {
       onReady((ready = false), outcome.detail);
     }
-    timer = setTimeout(tick, schedule.periodMs);
+    timer = setTimeout(tick, Math.min(schedule.periodMs, MAX_TIMER_MS));
   };
-  timer = setTimeout(tick, schedule.initialDelayMs);
+  timer = setTimeout(tick, Math.min(schedule.initialDelayMs, MAX_TIMER_MS));
   return {
     stop: () => {
       stopped = true;
