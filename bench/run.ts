@@ -14,6 +14,7 @@ import { filterThroughput } from './filterThroughput.ts';
 import { flowProgramCost } from './flowProgramCost.ts';
 import { metricsCost } from './metricsCost.ts';
 import { policyApplyLatency } from './policyApplyLatency.ts';
+import { policyDecideCost } from './policyDecideCost.ts';
 import { policyLookupCost } from './policyLookupCost.ts';
 import { policyScale } from './policyScale.ts';
 import { ringbufDecode } from './ringbufDecode.ts';
@@ -21,7 +22,7 @@ import { serviceLb } from './serviceLb.ts';
 import { serviceMapRender } from './serviceMapRender.ts';
 import { tcpRr } from './tcpRr.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode, serviceMapRender, apiStreamThroughput, apiFlowsLatency, apiFlowsLoad, apiStreamAbuse, filterThroughput, metricsCost, policyLookupCost, policyApplyLatency, policyScale, serviceLb];
+const BENCHMARKS: readonly Benchmark[] = [flowProgramCost, tcpRr, ringbufDecode, serviceMapRender, apiStreamThroughput, apiFlowsLatency, apiFlowsLoad, apiStreamAbuse, filterThroughput, metricsCost, policyLookupCost, policyDecideCost, policyApplyLatency, policyScale, serviceLb];
 const DEFAULT_JSON_PATH = '/tmp/tycho-bench-results.json';
 
 const USAGE = `Usage: npm run bench -- [<name>…] [--json <path>]
