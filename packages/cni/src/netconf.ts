@@ -77,7 +77,7 @@ export function parseNetConf(stdin: string): NetConf {
     );
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new CniError(CniErrorCode.decodingFailure, 'network configuration on stdin is not a JSON object', `got ${JSON.stringify(raw)}`);
+    throw new CniError(CniErrorCode.decodingFailure, 'network configuration on stdin is not a JSON object', `got ${jsonKind(raw)}`);
   }
   const version = (raw as { cniVersion?: unknown }).cniVersion;
   if (version !== undefined && !isSupportedCniVersion(version)) {
@@ -93,6 +93,16 @@ export function parseNetConf(stdin: string): NetConf {
   }
   rejectUnsupportedFields(parsed.data);
   return parsed.data;
+}
+
+/**
+ * What a decoded value is, in a few words: the value itself is not quoted back, as a list
+ * nested thousands of levels deep would overflow the stack of JSON.stringify.
+ */
+function jsonKind(value: unknown): string {
+  if (Array.isArray(value)) return `a list of ${value.length} item${value.length === 1 ? '' : 's'}`;
+  if (typeof value === 'string') return `a string of ${value.length} character${value.length === 1 ? '' : 's'}`;
+  return JSON.stringify(value);
 }
 
 /** Well-known CNI fields that tycho-cni understands but cannot honour (spec code 2 names key and value). */
