@@ -11,7 +11,7 @@ import yaml from 'js-yaml';
 import { recordUpdateManager, serverSideApply } from './apply.ts';
 import { apiVersionOf, cloneJson, fieldAt, isJsonObject, type JsonObject, type KubeObject } from './kubeObject.ts';
 import type { ObjectStore } from './objectStore.ts';
-import { createOpenApi } from './openApi.ts';
+import { createOpenApi, openApiV2Json, openApiV2Protobuf } from './openApi.ts';
 import { jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.ts';
 import type { ResourceDefinition } from './resourceRegistry.ts';
 import { labelSelectorText } from './selectors.ts';
@@ -60,6 +60,7 @@ export const serverVersion = {
 };
 
 const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+const bodyTypes = ['application/json', 'application/yaml'];
 /** Pod subresources the lab kubelet will serve in a later step. */
 const kubeletSubresources = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
@@ -124,6 +125,8 @@ function mediaType(header: string | undefined): string {
 
 /** Decodes a JSON (or, for apply, YAML) body into an object, or a 400 naming what was wrong. */
 function decodeBody(body: Buffer, type: string): unknown {
+  // Newer clients send protobuf (or CBOR) for built-in kinds and switch to JSON on a 415.
+  if (type !== '' && !bodyTypes.includes(type) && !patchTypes.includes(type)) throw unsupportedMediaType(type, bodyTypes);
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty: expected a JSON object');
   if (type === 'application/apply-patch+yaml' || type === 'application/yaml') {
@@ -546,6 +549,12 @@ export function createLabApiServer(options: LabApiServerOptions) {
     if (method === 'GET' && segments.length === 1 && ['healthz', 'livez', 'readyz'].includes(segments[0] ?? '')) {
       response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
       response.end('ok');
+      return;
+    }
+    if (method === 'GET' && segments.length === 2 && segments[0] === 'openapi' && segments[1] === 'v2') {
+      if (!(request.headers.accept ?? '').includes('protobuf')) return sendJson(response, 200, openApiV2Json);
+      response.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': openApiV2Protobuf.length });
+      response.end(openApiV2Protobuf);
       return;
     }
     if (method === 'GET') {

@@ -40,6 +40,21 @@ function documentOf(resources: ResourceDefinition[]): object {
   return { openapi: '3.0.0', info: { title: 'Kubernetes (tycho lab API server)', version: 'v1.32.0' }, paths, components: { schemas: {} } };
 }
 
+function protobufField(field: number, bytes: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([(field << 3) | 2, bytes.length]), bytes]);
+}
+
+/**
+ * /openapi/v2 as kubectl ≤ 1.28 downloads it before `apply` (protobuf only, the gnostic
+ * openapi_v2.Document): an empty document, swagger 2.0 with an info block and no definitions.
+ * kubectl then falls back to its compiled-in types for strategic merge patches.
+ */
+export const openApiV2Protobuf = Buffer.concat([
+  protobufField(1, Buffer.from('2.0')),
+  protobufField(2, Buffer.concat([protobufField(1, Buffer.from('Kubernetes')), protobufField(2, Buffer.from('v1.32.0'))])),
+]);
+export const openApiV2Json = { swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths: {} };
+
 export function createOpenApi(registry: ResourceRegistry) {
   function groupVersions(): { group: string; version: string }[] {
     return registry.groups().flatMap((group) => group.versions.map((version) => ({ group: group.name, version })));
