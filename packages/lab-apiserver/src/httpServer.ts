@@ -13,6 +13,7 @@ import { apiVersionOf, cloneJson, fieldAt, isJsonObject, type JsonObject, type K
 import type { ObjectStore } from './objectStore.ts';
 import { createOpenApi, openApiV2Json, openApiV2Protobuf } from './openApi.ts';
 import { jsonMergePatch, jsonPatch, strategicMergePatch } from './patch.ts';
+import { decodeProtobufObject, protobufContentType } from './protobuf.ts';
 import type { ResourceDefinition } from './resourceRegistry.ts';
 import { labelSelectorText } from './selectors.ts';
 import {
@@ -60,7 +61,7 @@ export const serverVersion = {
 };
 
 const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
-const bodyTypes = ['application/json', 'application/yaml'];
+const bodyTypes = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 /** Pod subresources the lab kubelet will serve in a later step. */
 const kubeletSubresources = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
 
@@ -125,7 +126,7 @@ function mediaType(header: string | undefined): string {
 
 /** Decodes a JSON (or, for apply, YAML) body into an object, or a 400 naming what was wrong. */
 function decodeBody(body: Buffer, type: string): unknown {
-  // Newer clients send protobuf (or CBOR) for built-in kinds and switch to JSON on a 415.
+  if (type === protobufContentType) return decodeProtobufObject(body);
   if (type !== '' && !bodyTypes.includes(type) && !patchTypes.includes(type)) throw unsupportedMediaType(type, bodyTypes);
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty: expected a JSON object');

@@ -222,6 +222,18 @@ describe.each(kubectls)('$label against the lab API server', (kubectl) => {
     expect(template.template.spec.containers.map((container) => container.name)).toEqual(['echo', 'sidecar']);
   });
 
+  it('creates with kubectl\'s generators (protobuf bodies from kubectl 1.32 on)', async () => {
+    expect((await lab.run('create', 'namespace', 'team')).stdout.trim()).toBe('namespace/team created');
+    expect((await lab.run('create', 'configmap', 'settings', '--from-literal=a=1')).stdout.trim()).toBe('configmap/settings created');
+    expect((await lab.run('create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=2', '-n', 'team')).stdout.trim()).toBe('deployment.apps/web created');
+    expect((await lab.run('create', 'service', 'clusterip', 'web', '--tcp=80:8080', '-n', 'team')).stdout.trim()).toBe('service/web created');
+    expect(lab.store.get(resource(lab, '', 'configmaps'), 'default', 'settings').data).toEqual({ a: '1' });
+    expect(lab.store.get(resource(lab, 'apps', 'deployments'), 'team', 'web').spec).toMatchObject({ replicas: 2, selector: { matchLabels: { app: 'web' } } });
+    expect(lab.store.get(resource(lab, '', 'services'), 'team', 'web').spec).toMatchObject({ ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] });
+    expect((await lab.run('delete', 'namespace', 'team')).stdout.trim()).toBe('namespace "team" deleted');
+    expect(lab.store.tryGet(resource(lab, 'apps', 'deployments'), 'team', 'web')).toBeUndefined();
+  });
+
   it('applies server-side and records kubectl as an Apply manager', async () => {
     const result = await lab.run('apply', '--server-side', '-f', 'workloads.yaml');
     expect(lines(result.stdout)).toEqual(['deployment.apps/echo serverside-applied', 'service/echo serverside-applied', 'configmap/echo-config serverside-applied']);
