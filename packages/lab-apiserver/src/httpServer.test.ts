@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -465,5 +467,28 @@ describe('lab API server: persistence', () => {
     expect(resumed).toMatchObject({ type: 'MODIFIED', object: { metadata: { name: 'kept' } } });
     const next = (await call(second.base, 'POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'new' } })).body;
     expect(Number(next.metadata.resourceVersion)).toBeGreaterThan(before + 1);
+  });
+});
+
+describe('lab API server: TLS', () => {
+  it('serves HTTPS with the given certificate and key', async () => {
+    const dir = tempDir();
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const store = createObjectStore({ registry: createResourceRegistry() });
+    const server = createLabApiServer({ store, tls: { cert, key: readFileSync(join(dir, 'key.pem')) }, log: () => {} });
+    const address = await server.listen(0, '127.0.0.1');
+    running.push({ server, store, base: `https://127.0.0.1:${address.port}`, port: address.port });
+    const body = await new Promise<string>((resolve, reject) => {
+      const request = httpsRequest(`https://127.0.0.1:${address.port}/api/v1/namespaces/default`, { ca: cert }, (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve(text));
+      });
+      request.on('error', reject);
+      request.end();
+    });
+    expect(JSON.parse(body)).toMatchObject({ kind: 'Namespace', metadata: { name: 'default' } });
   });
 });
