@@ -2,7 +2,7 @@
 // restarted on the same port (with or without its data), with the cluster's writes made on its
 // store directly so a test can write while no server is listening.
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 
 import { loadAllYaml, type KubeConfig } from '@kubernetes/client-node';
@@ -47,8 +47,8 @@ export async function startTestApiServer(options: TestApiServerOptions = {}) {
   });
   let server: LabApiServer | undefined;
   let port = options.port ?? 0;
-  /** Requests by kind, to tell a relist from a resumed watch. */
-  const requests = { lists: 0, watches: 0 };
+  /** Requests by kind, to tell a relist from a resumed watch, and 409 answers. */
+  const requests = { lists: 0, watches: 0, conflicts: 0 };
   const sockets = new Set<Socket>();
 
   async function listen(): Promise<void> {
@@ -57,7 +57,10 @@ export async function startTestApiServer(options: TestApiServerOptions = {}) {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
     });
-    started.server.on('request', (request: IncomingMessage) => {
+    started.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      response.on('finish', () => {
+        if (response.statusCode === 409) requests.conflicts += 1;
+      });
       const url = new URL(request.url ?? '/', 'http://server');
       if (request.method !== 'GET' || !/\/(api|apis)\//.test(url.pathname)) return;
       if (url.searchParams.get('watch') === 'true') requests.watches += 1;
