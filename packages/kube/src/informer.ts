@@ -9,7 +9,7 @@
 // informer resumes a cut watch from the last resourceVersion it saw (bookmarks included), relists
 // on 410 Gone and reports what the gap deleted, retries every other failure with exponential
 // backoff and jitter, and lists in pages.
-import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, Watch } from '@kubernetes/client-node';
 import { z } from 'zod';
 
 import { apiRequest, isGone, KubeApiError } from './apiRequest.ts';
@@ -77,7 +77,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
   const random = options.random ?? Math.random;
   const pageSize = options.pageSize ?? 500;
   const onError = options.onError ?? ((error: Error, retryInMs: number) => process.stderr.write(`informer ${name}: ${error.message}; retrying in ${retryInMs} ms\n`));
-  const watcher = new Watch(options.kubeConfig);
+  let watcher: Watch | undefined;
   /** namespace ('' for cluster-scoped objects) → name → object: the cache and its namespace index in one. */
   const byNamespace = new Map<string, Map<string, T>>();
   const listeners = new Set<InformerListener<T>>();
@@ -244,6 +244,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
           controller?.abort();
         }
       };
+      if (!watcher) throw new Error('the informer watches before it has loaded client-node');
       watcher
         .watch(
           options.path,
@@ -280,6 +281,10 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
   }
 
   async function run(): Promise<void> {
+    // client-node loads its whole API model on import (most of a second): only once an informer runs,
+    // not in every process that imports this package (the CLI does).
+    const { Watch } = await import('@kubernetes/client-node');
+    watcher = new Watch(options.kubeConfig);
     let failures = 0;
     while (!closed) {
       try {
