@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -270,6 +272,26 @@ describe('createInformer', () => {
     api.store.create(api.resource('', 'v1', 'pods'), 'default', pod('x'));
     await vi.waitFor(() => expect(events.length).toBe(1));
     expect(errors.map((error) => error.message)).toEqual(['a add handler threw: handler bug']);
+  });
+
+  it('lists again after a pause, and never watches, when the list carries no resourceVersion', async () => {
+    const paths: string[] = [];
+    const bare = createServer((request, response) => {
+      paths.push(request.url ?? '');
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [pod('unversioned')] }));
+    });
+    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => bare.close(() => resolve())));
+    const address = bare.address() as AddressInfo;
+    const { informer, errors } = await podInformer(`http://127.0.0.1:${address.port}`, { random: () => 0 });
+    await informer.synced;
+    expect(informer.get('default', 'unversioned')?.kind).toBe('Pod');
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThanOrEqual(2));
+    expect(errors[0]?.message).toBe('list /api/v1/pods: the answer carries no metadata.resourceVersion to watch from');
+    // Each failed round backs off further: the list is not hammered.
+    expect(errors.slice(0, 2).map((error) => error.retryInMs)).toEqual([5, 10]);
+    expect(paths.every((path) => !path.includes('watch=true'))).toBe(true);
   });
 
   it('rejects synced when closed before the first list, and stops retrying', async () => {

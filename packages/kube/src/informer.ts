@@ -176,12 +176,13 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
       for (const [objectName, object] of [...names]) if (!listed.has(`${namespace}/${objectName}`)) remove(object);
     }
     for (const item of items) upsert(item);
-    // A server that gives no list version makes every watch start from "now", which may miss writes; relist on the next cut.
     resourceVersion = listVersion || undefined;
     if (!hasSynced) {
       hasSynced = true;
       resolveSynced();
     }
+    // A watch from no version would start at "now" and miss what changed since the list: list again, after a pause.
+    if (resourceVersion === undefined) throw new Error(`list ${options.path}: the answer carries no metadata.resourceVersion to watch from`);
   }
 
   interface WatchOutcome {
@@ -340,7 +341,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
     get hasSynced(): boolean {
       return hasSynced;
     },
-    /** Every cached object, or those of one namespace (the namespace index). */
+    /** Every cached object, or those of one namespace (the namespace index). The objects are the cache's own: read, never change them. */
     list,
     /** A cached object; `namespace` is '' for cluster-scoped kinds. */
     get: (namespace: string, objectName: string): T | undefined => cached(namespace, objectName),
