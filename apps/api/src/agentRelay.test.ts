@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseAgentAddress } from '@tycho/agent/client';
-import { limitFlows, mergeByTime, type Flow, type GetFlowsResponse } from '@tycho/flow';
+import { limitFlows, mergeByTime, type Flow, type GetFlowsResponse, type ObserverStatus } from '@tycho/flow';
 import type { NodeView } from './agentRelay.ts';
 import { startTychoApi } from './apiServer.ts';
 import { flowAt, httpGet, startTestCluster, streamClient, testAgent, uuids, waitFor, type TestCluster } from './testAgents.ts';
@@ -32,7 +32,12 @@ const stateOf = async (c: TestCluster, node: string) => (await nodes(c)).find((n
  */
 async function scriptedAgent(socketDir: string, node: string, messages: string[]): Promise<{ urls: string[]; close(): Promise<void> }> {
   mkdirSync(join(socketDir, node), { recursive: true });
-  const server: Server = createServer((_req, res) => res.writeHead(404).end());
+  // A healthy status, so that what the relay reports of this node comes from the scripted stream alone.
+  const status: ObserverStatus = { node_name: node, num_flows: 0, max_flows: 4095, seen_flows: 0, uptime_ns: 0, lost_events: 0 };
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/v1/status') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status));
+    else res.writeHead(404).end();
+  });
   const wss = new WebSocketServer({ server, path: '/v1/observe' });
   const urls: string[] = [];
   wss.on('connection', (ws: WebSocket, req) => {
