@@ -6,7 +6,7 @@ import { createApiServer } from './apiServer.ts';
 import { EndpointManager } from './endpointManager.ts';
 import { createFlowEnricher, type EnrichedFlow } from './flowEnricher.ts';
 import { FqdnCache } from './fqdnCache.ts';
-import { createClusterPolicyReader } from './clusterPolicies.ts';
+import { createClusterPolicyReader } from '@tycho/kube';
 import type { ClusterState } from './clusterState.ts';
 import { createInterfaceNameLookup } from './interfaceNames.ts';
 import { IpCache } from './ipCache.ts';

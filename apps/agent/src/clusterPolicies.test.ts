@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { policyObjectsFromText } from '@tycho/policy';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClusterPolicyReader } from './clusterPolicies.ts';
+import { createClusterPolicyReader } from '@tycho/kube';
 import { startTestCluster, type TestCluster } from './clusterState.fixture.ts';
 import type { ClusterState } from './clusterState.ts';
 import { createRecordingPolicyDatapath } from './policyDatapath.ts';
@@ -46,8 +46,8 @@ describe('createClusterPolicyReader', () => {
     await vi.waitFor(() => expect(reader.read().policies).toHaveLength(3));
     const read = reader.read();
     expect(read.policies.map((policy) => `${policy.ref.kind} ${policy.ref.namespace}/${policy.ref.name}`)).toEqual([
-      'CiliumNetworkPolicy default/pod-to-a-allowed-cnp',
       'CiliumClusterwideNetworkPolicy /all',
+      'CiliumNetworkPolicy default/pod-to-a-allowed-cnp',
       'NetworkPolicy team-a/deny',
     ]);
     expect(read.revision).toBe(Math.max(Number(cnp.metadata.resourceVersion), Number(np.metadata.resourceVersion)));

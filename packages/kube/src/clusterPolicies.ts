@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ClusterInformers, ClusterResource } from '@tycho/kube';
+import type { ClusterInformers, ClusterResource } from './clusterInformers.ts';
 import { type Policy, parsePolicy } from '@tycho/policy';
 
 const POLICY_RESOURCES = ['ciliumNetworkPolicies', 'ciliumClusterwideNetworkPolicies', 'networkPolicies'] as const satisfies readonly ClusterResource[];
@@ -14,7 +14,7 @@ const KIND_OF: Record<(typeof POLICY_RESOURCES)[number], { apiVersion: string; k
 export interface ClusterPolicies {
   /** The highest resourceVersion of a policy change seen (or of the first list): moves with every apply and delete. */
   revision: number;
-  /** Every stored policy that parses, in a stable order. */
+  /** Every stored policy that parses, by kind, namespace and name. */
   policies: Policy[];
   /** What is wrong with each stored object that does not parse: it is left out, the others stay in force. */
   invalid: string[];
@@ -67,10 +67,16 @@ export function createClusterPolicyReader(informers: Pick<ClusterInformers, 'inf
       }
     }
     parsed = next;
+    policies.sort((a, b) => policyOrder(a).localeCompare(policyOrder(b)));
     return { revision: highest, policies, invalid };
   }
 
   return { read, close: unsubscribe };
+}
+
+/** Kind, then namespace and name: CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, NetworkPolicy. */
+function policyOrder(policy: Policy): string {
+  return `${policy.ref.kind}\0${policy.ref.namespace}\0${policy.ref.name}`;
 }
 
 function parseStored(object: KubernetesObject, resource: (typeof POLICY_RESOURCES)[number]): { policy: Policy } | { error: string } {

@@ -36,3 +36,4 @@ export {
 export { DirectoryKubeStore, type KubeKind, type KubeStore } from './kubeStore.ts';
 export { type PolicyApplyResult, type PolicyBatch, PolicyCollection, type StoredPolicies } from './policyCollection.ts';
 export { watchKubeStore } from './watchStore.ts';
+export { createClusterPolicyReader, type ClusterPolicies } from './clusterPolicies.ts';
