@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseAgentAddress } from '@tycho/agent/client';
-import { limitFlows, mergeByTime, type Flow, type GetFlowsResponse } from '@tycho/flow';
+import { limitFlows, mergeByTime, type Flow, type GetFlowsResponse, type ObserverStatus } from '@tycho/flow';
 import type { NodeView } from './agentRelay.ts';
 import { startTychoApi } from './apiServer.ts';
 import { flowAt, httpGet, startTestCluster, streamClient, testAgent, uuids, waitFor, type TestCluster } from './testAgents.ts';
@@ -32,7 +32,12 @@ const stateOf = async (c: TestCluster, node: string) => (await nodes(c)).find((n
  */
 async function scriptedAgent(socketDir: string, node: string, messages: string[]): Promise<{ urls: string[]; close(): Promise<void> }> {
   mkdirSync(join(socketDir, node), { recursive: true });
-  const server: Server = createServer((_req, res) => res.writeHead(404).end());
+  // A healthy status, so that what the relay reports of this node comes from the scripted stream alone.
+  const status: ObserverStatus = { node_name: node, num_flows: 0, max_flows: 4095, seen_flows: 0, uptime_ns: 0, lost_events: 0 };
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/v1/status') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status));
+    else res.writeHead(404).end();
+  });
   const wss = new WebSocketServer({ server, path: '/v1/observe' });
   const urls: string[] = [];
   wss.on('connection', (ws: WebSocket, req) => {
@@ -173,6 +178,34 @@ describe('agent relay', () => {
       };
       expect(answer.contentType).toBe('application/json; charset=utf-8');
       expect(answer.text).toBe(JSON.stringify({ flows: relay.heldFlows(expected) }));
+    }
+  });
+
+  it('answers the last N of nodes whose times interleave from each flow’s bytes, made once: the same selection and bytes on every answer, between the head and tail asked for', async () => {
+    cluster = await startTestCluster(['node-1', 'node-2'], { relay: { heldPerNode: 7 } });
+    const c = cluster;
+    const [one, two] = c.agents;
+    await waitFor(async () => (await nodes(c)).every((n) => n.state === 'CONNECTED'), 'both nodes connected');
+    // Eight flows per node into rings of seven: the oldest of each is gone. One flow is not ASCII (held as text, not bytes).
+    const perNode = [1, 2].map((n) => Array.from({ length: 8 }, (_, i) => flowAt(`node-${n}`, 2 * i + n, i === 5 && n === 2 ? { uuid: 'café-12' } : {})));
+    one?.publish(...perNode[0]!);
+    two?.publish(...perNode[1]!);
+    const relay = c.api.relay;
+    await waitFor(() => uuids(relay.heldFlows({ number: 1 })).includes('node-2-16'), 'the newest flow held');
+    const held = mergeByTime(perNode.map((flows) => flows.slice(1).map((flow) => ({ flow, node_name: flow.node_name, time: flow.time }))));
+    const answered = (number: number) => JSON.parse(relay.heldFlowsJson({ number }).toString()) as GetFlowsResponse[];
+    // The newest three get their bytes made first; later answers mix those with flows answered for the first time.
+    for (const number of [3, 5, 3, 14, 20]) {
+      expect(uuids(answered(number))).toEqual(uuids(limitFlows(held, number, 'last')));
+      expect(relay.heldFlowsJson({ number }).toString()).toBe(JSON.stringify(relay.heldFlows({ number })));
+    }
+    const head = Buffer.from('{"flows":');
+    const tail = Buffer.from('}');
+    expect(relay.heldFlowsJson({ number: 4 }, { head, tail }).toString()).toBe(JSON.stringify({ flows: relay.heldFlows({ number: 4 }) }));
+    // A flow whose response bytes were made keeps its own text for the stream's replay: the flow's JSON, not the response's.
+    for (const { flow, flowText } of relay.heldFlowCursor({ sinceNs: 0n }).read(100)) {
+      const text = typeof flowText === 'string' ? flowText : Buffer.concat(flowText!).toString();
+      expect(text).toBe(JSON.stringify(flow));
     }
   });
 

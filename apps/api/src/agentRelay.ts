@@ -102,11 +102,16 @@ interface HeldResponse {
   /**
    * The flow's JSON text as the agent sent it, when the message allowed
    * cutting it out: its bytes in pieces (`ObservedItem.flowBytes`) when
-   * known, so answers copy them instead of encoding the text again; else the text.
+   * known, so answers copy them instead of encoding the text again; else the
+   * text. Once `responseJson` is made, one piece: a view of its bytes.
    */
   flowText: Uint8Array[] | string | undefined;
-  /** The bytes after the flow in its response's JSON (`,"node_name":…,"time":…}`), made when an answer first needs them. */
-  responseTail: Uint8Array | undefined;
+  /**
+   * The whole response's JSON (`{"flow":…,"node_name":…,"time":…}`) in one
+   * run of bytes, made when an answer first needs it (see
+   * `heldResponseJson`), so every later answer copies it with one memcpy.
+   */
+  responseJson: Uint8Array | undefined;
   nodeName: string;
   time: string;
 }
@@ -128,26 +133,36 @@ function isHeldFlow(held: HeldResponse): boolean {
 }
 
 const FLOW_HEAD = Buffer.from('{"flow":');
-const LIST_OPEN = Buffer.from('[');
-const LIST_CLOSE = Buffer.from(']');
-const COMMA = Buffer.from(',');
+const LIST_OPEN = 0x5b; // [
+const LIST_CLOSE = 0x5d; // ]
+const COMMA = 0x2c; // ,
+const NO_BYTES = new Uint8Array(0);
 
 /**
- * The JSON of a held response as byte pieces, the same bytes as
- * JSON.stringify of `heldResponse(held)`: a flow held as its text is spliced
- * in as that text (which is how JSON.stringify writes the parsed flow), not
- * serialised again.
+ * The JSON of a held response in one run of bytes, the same bytes as
+ * JSON.stringify of `heldResponse(held)`, made once: a flow held as its text
+ * is spliced in as that text (which is how JSON.stringify writes the parsed
+ * flow), not serialised again. The flow's pieces then give way to a view of
+ * these bytes, so the held entry does not keep its whole arriving message
+ * alive as well.
  */
-function pushHeldResponseBytes(held: HeldResponse, pieces: Uint8Array[]): void {
-  if (held.flowText === undefined) {
-    pieces.push(Buffer.from(JSON.stringify(held.response)));
-    return;
+function heldResponseJson(held: HeldResponse): Uint8Array {
+  if (held.responseJson) return held.responseJson;
+  if (held.flowText === undefined) return (held.responseJson = Buffer.from(JSON.stringify(held.response)));
+  const tail = `,"node_name":${JSON.stringify(held.nodeName)},"time":${JSON.stringify(held.time)}}`;
+  const flowPieces = typeof held.flowText === 'string' ? [Buffer.from(held.flowText)] : held.flowText;
+  let length = FLOW_HEAD.length + Buffer.byteLength(tail);
+  for (const piece of flowPieces) length += piece.length;
+  const json = Buffer.allocUnsafe(length);
+  json.set(FLOW_HEAD, 0);
+  let at = FLOW_HEAD.length;
+  for (const piece of flowPieces) {
+    json.set(piece, at);
+    at += piece.length;
   }
-  held.responseTail ??= Buffer.from(`,"node_name":${JSON.stringify(held.nodeName)},"time":${JSON.stringify(held.time)}}`);
-  pieces.push(FLOW_HEAD);
-  if (typeof held.flowText === 'string') pieces.push(Buffer.from(held.flowText));
-  else for (const piece of held.flowText) pieces.push(piece);
-  pieces.push(held.responseTail);
+  json.write(tail, at, 'utf8');
+  held.flowText = [json.subarray(FLOW_HEAD.length, at)];
+  return (held.responseJson = json);
 }
 
 interface RelayNode {
@@ -292,19 +307,28 @@ export class AgentRelay {
   }
 
   /**
-   * The bytes of `JSON.stringify(heldFlows(query))` (UTF-8), copied from the
-   * bytes the agents sent: without `matches`, no held flow is parsed,
-   * serialised or encoded for it.
+   * The bytes of `JSON.stringify(heldFlows(query))` (UTF-8) between `head`
+   * and `tail`, copied from the bytes the agents sent into one buffer of the
+   * answer's exact length. Without `matches`, no held flow is parsed or
+   * serialised for it; a flow's response bytes are put together the first
+   * time an answer holds it, and copied whole after that.
    */
-  heldFlowsJson(query: HeldFlowsQuery = {}): Buffer {
-    const selected = this.selectHeld(query);
-    const pieces: Uint8Array[] = [LIST_OPEN];
-    for (let i = 0; i < selected.length; i++) {
-      if (i > 0) pieces.push(COMMA);
-      pushHeldResponseBytes(selected[i]!, pieces);
+  heldFlowsJson(query: HeldFlowsQuery = {}, { head = NO_BYTES, tail = NO_BYTES }: { head?: Uint8Array; tail?: Uint8Array } = {}): Buffer {
+    const responses = this.selectHeld(query).map(heldResponseJson);
+    let length = head.length + 2 + Math.max(0, responses.length - 1) + tail.length;
+    for (const response of responses) length += response.length;
+    const answer = Buffer.allocUnsafe(length);
+    answer.set(head, 0);
+    let at = head.length;
+    answer[at++] = LIST_OPEN;
+    for (let i = 0; i < responses.length; i++) {
+      if (i > 0) answer[at++] = COMMA;
+      answer.set(responses[i]!, at);
+      at += responses[i]!.length;
     }
-    pieces.push(LIST_CLOSE);
-    return Buffer.concat(pieces);
+    answer[at++] = LIST_CLOSE;
+    answer.set(tail, at);
+    return answer;
   }
 
   /** A cursor over the held flows at or after `sinceNs` that pass `matches` (see HeldFlowCursor). */
@@ -415,7 +439,7 @@ export class AgentRelay {
     const timeNs = parsedNs ?? BigInt(this.now()) * 1_000_000n;
     if (node.lastTimeNs !== undefined && timeNs < node.lastTimeNs) node.lastInversion = node.held.writePosition;
     node.lastTimeNs = timeNs;
-    node.held.write({ timeNs, response: flowJson === undefined ? response : undefined, flowText: flowBytes ?? flowJson, responseTail: undefined, nodeName: response.node_name, time: response.time });
+    node.held.write({ timeNs, response: flowJson === undefined ? response : undefined, flowText: flowBytes ?? flowJson, responseJson: undefined, nodeName: response.node_name, time: response.time });
     if (!node.newest || timeNs > node.newest.timeNs) node.newest = { time, timeNs };
     const flow = response.flow;
     if (!flow) return;

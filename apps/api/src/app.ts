@@ -65,16 +65,18 @@ export function createApp(options: AppOptions): express.Express {
     }
     // The held flows' bytes spliced into the answer: the same bytes as res.json({ flows }) of the parsed flows,
     // without an ETag (the answer changes with every flow; hashing a megabyte per request would cost as much as building it).
-    const flows = relay.heldFlowsJson({
-      ...(whitelist.length > 0 || blacklist.length > 0 ? { matches: compileFilters(whitelist, blacklist) } : {}),
-      ...(number !== undefined ? { number } : {}),
-      first,
-      ...(sinceNs !== undefined ? { sinceNs } : {}),
-      ...(untilNs !== undefined ? { untilNs } : {}),
-    });
+    const body = relay.heldFlowsJson(
+      {
+        ...(whitelist.length > 0 || blacklist.length > 0 ? { matches: compileFilters(whitelist, blacklist) } : {}),
+        ...(number !== undefined ? { number } : {}),
+        first,
+        ...(sinceNs !== undefined ? { sinceNs } : {}),
+        ...(untilNs !== undefined ? { untilNs } : {}),
+      },
+      { head: FLOWS_HEAD, tail: FLOWS_TAIL },
+    );
     flowsAnswersInFlight++;
     res.once('close', () => flowsAnswersInFlight--);
-    const body = Buffer.concat([FLOWS_HEAD, flows, FLOWS_TAIL]);
     res.status(200).set({ 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(body.length) });
     res.end(body);
   });

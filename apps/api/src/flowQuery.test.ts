@@ -20,6 +20,15 @@ describe('flows query', () => {
     });
   });
 
+  it('reads a duration ago from the clock each query is parsed with, not the first clock it met', () => {
+    for (const nowMs of [NOW, NOW + 60_000, NOW]) {
+      const parsed = parseFlowsQuery({ since: '1m' }, () => nowMs);
+      expect(parsed.ok && parsed.value.sinceNs).toBe(BigInt(nowMs - 60_000) * 1_000_000n);
+      const map = parseServiceMapQuery({ since: '1m' }, () => nowMs);
+      expect(map.ok && map.value.sinceNs).toBe(BigInt(nowMs - 60_000) * 1_000_000n);
+    }
+  });
+
   it('refuses an until before since', () => {
     expect(parseFlowsQuery({ since: '1m', until: '2m' }, () => NOW)).toEqual({ ok: false, error: 'until: is before since' });
   });

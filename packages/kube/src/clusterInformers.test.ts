@@ -15,9 +15,9 @@ async function server(): Promise<TestApiServer> {
   return started;
 }
 
-function informers(api: TestApiServer, options: Partial<ClusterInformersOptions> = {}) {
+async function informers(api: TestApiServer, options: Partial<ClusterInformersOptions> = {}) {
   const errors: string[] = [];
-  const set = createClusterInformers({ kubeConfig: api.kubeConfig(), backoff: { initialMs: 5, maxMs: 20 }, onError: (resource, error) => errors.push(`${resource}: ${error.message}`), ...options });
+  const set = createClusterInformers({ kubeConfig: await api.kubeConfig(), backoff: { initialMs: 5, maxMs: 20 }, onError: (resource, error) => errors.push(`${resource}: ${error.message}`), ...options });
   cleanups.push(() => set.close());
   return { set, errors };
 }
@@ -55,7 +55,7 @@ describe('createClusterInformers', () => {
   it('lists every kind Tycho reads into one synced set, with the pods of its own node only', async () => {
     const api = await server();
     seedCluster(api);
-    const { set } = informers(api, { nodeName: 'node-a' });
+    const { set } = await informers(api, { nodeName: 'node-a' });
     await set.synced;
     expect(set.hasSynced).toBe(true);
     expect(set.unsynced()).toEqual([]);
@@ -75,7 +75,7 @@ describe('createClusterInformers', () => {
   it('reports every kind’s changes on one stream, each tagged with its kind', async () => {
     const api = await server();
     seedCluster(api);
-    const { set } = informers(api, { nodeName: 'node-a' });
+    const { set } = await informers(api, { nodeName: 'node-a' });
     await set.synced;
     const events: ClusterEvent[] = [];
     set.subscribe((event) => events.push(event));
@@ -98,7 +98,7 @@ describe('createClusterInformers', () => {
 
   it('waits for the Cilium CRDs: not synced while their kinds are not served, synced once the CRDs are created', async () => {
     const api = await server();
-    const { set, errors } = informers(api, { resources: ['namespaces', 'ciliumNetworkPolicies', 'ciliumClusterwideNetworkPolicies'] });
+    const { set, errors } = await informers(api, { resources: ['namespaces', 'ciliumNetworkPolicies', 'ciliumClusterwideNetworkPolicies'] });
     await vi.waitFor(() => expect(set.informer('namespaces').hasSynced).toBe(true));
     await vi.waitFor(() => expect(errors.filter((error) => error.startsWith('ciliumNetworkPolicies: ')).length).toBeGreaterThanOrEqual(2));
     expect(errors.find((error) => error.startsWith('ciliumNetworkPolicies: '))).toMatch(/404/);
@@ -114,7 +114,7 @@ describe('createClusterInformers', () => {
     seedCluster(api);
     api.store.create(api.resource('', 'v1', 'namespaces'), '', { metadata: { name: 'shop' } });
     api.store.create(api.resource('cilium.io', 'v2', 'ciliumnetworkpolicies'), 'shop', policy('CiliumNetworkPolicy', 'shop-web', 'shop'));
-    const { set } = informers(api, { namespace: 'shop', resources: ['ciliumNetworkPolicies', 'ciliumClusterwideNetworkPolicies'] });
+    const { set } = await informers(api, { namespace: 'shop', resources: ['ciliumNetworkPolicies', 'ciliumClusterwideNetworkPolicies'] });
     await set.synced;
     expect(set.informer('ciliumNetworkPolicies').list().map((object) => `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`)).toEqual(['shop/shop-web']);
     expect(set.informer('ciliumClusterwideNetworkPolicies').list().map((object) => object.metadata?.name)).toEqual(['cluster-web']);

@@ -17,7 +17,7 @@ async function server(): Promise<TestApiServer> {
 }
 
 async function allocator(api: TestApiServer) {
-  const created = createIdentityAllocator({ kubeConfig: api.kubeConfig(), backoff: { initialMs: 5 }, onError: () => {} });
+  const created = createIdentityAllocator({ kubeConfig: await api.kubeConfig(), backoff: { initialMs: 5 }, onError: () => {} });
   cleanups.push(() => created.close());
   await created.synced;
   return created;

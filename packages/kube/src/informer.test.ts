@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,11 +30,11 @@ interface Recorded {
   errors: { message: string; retryInMs: number }[];
 }
 
-function podInformer(kubeConfigServer: string, options: Partial<InformerOptions> = {}): Recorded {
+async function podInformer(kubeConfigServer: string, options: Partial<InformerOptions> = {}): Promise<Recorded> {
   const events: InformerEvent<V1Pod>[] = [];
   const errors: Recorded['errors'] = [];
   const informer = createInformer<V1Pod>({
-    kubeConfig: kubeConfigForServer(kubeConfigServer),
+    kubeConfig: await kubeConfigForServer(kubeConfigServer),
     path: '/api/v1/pods',
     backoff: { initialMs: 5, maxMs: 50 },
     onError: (error, retryInMs) => errors.push({ message: error.message, retryInMs }),
@@ -73,7 +75,7 @@ describe('createInformer', () => {
     const api = await server();
     const pods = api.resource('', 'v1', 'pods');
     const first = api.store.create(pods, 'default', pod('first'));
-    const { informer, events } = podInformer(api.url);
+    const { informer, events } = await podInformer(api.url);
     expect(informer.hasSynced).toBe(false);
     await informer.synced;
     expect(informer.hasSynced).toBe(true);
@@ -100,7 +102,7 @@ describe('createInformer', () => {
     api.store.create(pods, 'default', pod('a'));
     api.store.create(pods, 'shop', pod('a', { namespace: 'shop' }));
     api.store.create(pods, 'shop', pod('b', { namespace: 'shop' }));
-    const { informer } = podInformer(api.url);
+    const { informer } = await podInformer(api.url);
     await informer.synced;
     expect(informer.list('shop').map((object) => object.metadata?.name).sort()).toEqual(['a', 'b']);
     expect(informer.list('default').map((object) => object.metadata?.name)).toEqual(['a']);
@@ -114,7 +116,7 @@ describe('createInformer', () => {
     const api = await server();
     const pods = api.resource('', 'v1', 'pods');
     for (let index = 0; index < 7; index += 1) api.store.create(pods, 'default', pod(`p${index}`));
-    const { informer } = podInformer(api.url, { pageSize: 3 });
+    const { informer } = await podInformer(api.url, { pageSize: 3 });
     await informer.synced;
     expect(informer.size).toBe(7);
     expect(api.requests.lists).toBe(3);
@@ -123,7 +125,7 @@ describe('createInformer', () => {
   it('filters by label selector, and a pod relabelled out of the selection is a delete', async () => {
     const api = await server();
     const pods = api.resource('', 'v1', 'pods');
-    const { informer, events } = podInformer(api.url, { labelSelector: 'app=web' });
+    const { informer, events } = await podInformer(api.url, { labelSelector: 'app=web' });
     await informer.synced;
     const web = api.store.create(pods, 'default', pod('web-1', { labels: { app: 'web' } }));
     api.store.create(pods, 'default', pod('db-1', { labels: { app: 'db' } }));
@@ -138,7 +140,7 @@ describe('createInformer', () => {
     const pods = api.resource('', 'v1', 'pods');
     api.store.create(pods, 'default', pod('a-1', { nodeName: 'node-a' }));
     api.store.create(pods, 'default', pod('b-1', { nodeName: 'node-b' }));
-    const { informer, events } = podInformer(api.url, { fieldSelector: 'spec.nodeName=node-a' });
+    const { informer, events } = await podInformer(api.url, { fieldSelector: 'spec.nodeName=node-a' });
     await informer.synced;
     api.store.create(pods, 'default', pod('b-2', { nodeName: 'node-b' }));
     const later = api.store.create(pods, 'default', pod('a-2', { nodeName: 'node-a' }));
@@ -149,7 +151,7 @@ describe('createInformer', () => {
   it('resumes a watch cut mid-stream from the last version it saw: no event missed, none repeated', async () => {
     const api = await server();
     const pods = api.resource('', 'v1', 'pods');
-    const { informer, events } = podInformer(api.url);
+    const { informer, events } = await podInformer(api.url);
     await informer.synced;
     const written: string[] = [];
     let cuts = 0;
@@ -178,7 +180,7 @@ describe('createInformer', () => {
   it('resumes from a bookmark: a quiet selective watch keeps up with the cluster version and needs no relist after a cut', async () => {
     const api = await server({ historyCapacity: 5, bookmarkIntervalMs: 20 });
     const pods = api.resource('', 'v1', 'pods');
-    const { informer, events } = podInformer(api.url, { fieldSelector: 'spec.nodeName=node-a' });
+    const { informer, events } = await podInformer(api.url, { fieldSelector: 'spec.nodeName=node-a' });
     await informer.synced;
     await vi.waitFor(() => expect(api.watchCount).toBe(1));
     // Enough writes elsewhere that the version the list gave is out of the server's history.
@@ -195,7 +197,7 @@ describe('createInformer', () => {
     const api = await server({ historyCapacity: 3 });
     const pods = api.resource('', 'v1', 'pods');
     const [, lastSeenB] = ['a', 'b', 'c'].map((name) => api.store.create(pods, 'default', pod(name)));
-    const { informer, events } = podInformer(api.url);
+    const { informer, events } = await podInformer(api.url);
     await informer.synced;
     events.length = 0;
 
@@ -221,7 +223,7 @@ describe('createInformer', () => {
     const api = await server({ dataDir });
     const pods = api.resource('', 'v1', 'pods');
     api.store.create(pods, 'default', pod('before'));
-    const { informer, events, errors } = podInformer(api.url);
+    const { informer, events, errors } = await podInformer(api.url);
     await informer.synced;
 
     await api.stop();
@@ -237,7 +239,7 @@ describe('createInformer', () => {
 
   it('retries with exponential backoff while no server is up at start, then syncs when one comes up', async () => {
     const port = await freePort();
-    const { informer, errors } = podInformer(`http://127.0.0.1:${port}`, { backoff: { initialMs: 2, maxMs: 16, factor: 2, jitter: 0.5 }, random: () => 0.5 });
+    const { informer, errors } = await podInformer(`http://127.0.0.1:${port}`, { backoff: { initialMs: 2, maxMs: 16, factor: 2, jitter: 0.5 }, random: () => 0.5 });
     await vi.waitFor(() => expect(errors.length).toBeGreaterThanOrEqual(6));
     expect(informer.hasSynced).toBe(false);
     // 2, 4, 8, 16 ms, capped at 16, each less a quarter (jitter 0.5 × random 0.5).
@@ -253,7 +255,7 @@ describe('createInformer', () => {
   it('re-delivers every cached object as a resync event each resync interval', async () => {
     const api = await server();
     api.store.create(api.resource('', 'v1', 'pods'), 'default', pod('steady'));
-    const { informer, events } = podInformer(api.url, { resyncIntervalMs: 10 });
+    const { informer, events } = await podInformer(api.url, { resyncIntervalMs: 10 });
     await informer.synced;
     await vi.waitFor(() => expect(events.filter((event) => event.type === 'resync').length).toBeGreaterThanOrEqual(2));
     expect(new Set(events.filter((event) => event.type === 'resync').map((event) => event.object.metadata?.name))).toEqual(new Set(['steady']));
@@ -262,7 +264,7 @@ describe('createInformer', () => {
 
   it('keeps delivering to other handlers when one throws', async () => {
     const api = await server();
-    const { informer, events, errors } = podInformer(api.url);
+    const { informer, events, errors } = await podInformer(api.url);
     informer.subscribe(() => {
       throw new Error('handler bug');
     });
@@ -272,9 +274,29 @@ describe('createInformer', () => {
     expect(errors.map((error) => error.message)).toEqual(['a add handler threw: handler bug']);
   });
 
+  it('lists again after a pause, and never watches, when the list carries no resourceVersion', async () => {
+    const paths: string[] = [];
+    const bare = createServer((request, response) => {
+      paths.push(request.url ?? '');
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [pod('unversioned')] }));
+    });
+    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => bare.close(() => resolve())));
+    const address = bare.address() as AddressInfo;
+    const { informer, errors } = await podInformer(`http://127.0.0.1:${address.port}`, { random: () => 0 });
+    await informer.synced;
+    expect(informer.get('default', 'unversioned')?.kind).toBe('Pod');
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThanOrEqual(2));
+    expect(errors[0]?.message).toBe('list /api/v1/pods: the answer carries no metadata.resourceVersion to watch from');
+    // Each failed round backs off further: the list is not hammered.
+    expect(errors.slice(0, 2).map((error) => error.retryInMs)).toEqual([5, 10]);
+    expect(paths.every((path) => !path.includes('watch=true'))).toBe(true);
+  });
+
   it('rejects synced when closed before the first list, and stops retrying', async () => {
     const port = await freePort();
-    const { informer, errors } = podInformer(`http://127.0.0.1:${port}`);
+    const { informer, errors } = await podInformer(`http://127.0.0.1:${port}`);
     await vi.waitFor(() => expect(errors.length).toBeGreaterThanOrEqual(1));
     await informer.close();
     await expect(informer.synced).rejects.toThrow(/closed before it synced/);

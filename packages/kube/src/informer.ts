@@ -9,7 +9,7 @@
 // informer resumes a cut watch from the last resourceVersion it saw (bookmarks included), relists
 // on 410 Gone and reports what the gap deleted, retries every other failure with exponential
 // backoff and jitter, and lists in pages.
-import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, Watch } from '@kubernetes/client-node';
 import { z } from 'zod';
 
 import { apiRequest, isGone, KubeApiError } from './apiRequest.ts';
@@ -77,7 +77,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
   const random = options.random ?? Math.random;
   const pageSize = options.pageSize ?? 500;
   const onError = options.onError ?? ((error: Error, retryInMs: number) => process.stderr.write(`informer ${name}: ${error.message}; retrying in ${retryInMs} ms\n`));
-  const watcher = new Watch(options.kubeConfig);
+  let watcher: Watch | undefined;
   /** namespace ('' for cluster-scoped objects) → name → object: the cache and its namespace index in one. */
   const byNamespace = new Map<string, Map<string, T>>();
   const listeners = new Set<InformerListener<T>>();
@@ -176,12 +176,13 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
       for (const [objectName, object] of [...names]) if (!listed.has(`${namespace}/${objectName}`)) remove(object);
     }
     for (const item of items) upsert(item);
-    // A server that gives no list version makes every watch start from "now", which may miss writes; relist on the next cut.
     resourceVersion = listVersion || undefined;
     if (!hasSynced) {
       hasSynced = true;
       resolveSynced();
     }
+    // A watch from no version would start at "now" and miss what changed since the list: list again, after a pause.
+    if (resourceVersion === undefined) throw new Error(`list ${options.path}: the answer carries no metadata.resourceVersion to watch from`);
   }
 
   interface WatchOutcome {
@@ -244,6 +245,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
           controller?.abort();
         }
       };
+      if (!watcher) throw new Error('the informer watches before it has loaded client-node');
       watcher
         .watch(
           options.path,
@@ -280,6 +282,10 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
   }
 
   async function run(): Promise<void> {
+    // client-node loads its whole API model on import (most of a second): only once an informer runs,
+    // not in every process that imports this package (the CLI does).
+    const { Watch } = await import('@kubernetes/client-node');
+    watcher = new Watch(options.kubeConfig);
     let failures = 0;
     while (!closed) {
       try {
@@ -335,7 +341,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
     get hasSynced(): boolean {
       return hasSynced;
     },
-    /** Every cached object, or those of one namespace (the namespace index). */
+    /** Every cached object, or those of one namespace (the namespace index). The objects are the cache's own: read, never change them. */
     list,
     /** A cached object; `namespace` is '' for cluster-scoped kinds. */
     get: (namespace: string, objectName: string): T | undefined => cached(namespace, objectName),

@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-import { KubeConfig } from '@kubernetes/client-node';
+// client-node loads its whole API model on import (most of a second), so it is imported when a
+// configuration is loaded, not by every process that imports this package (the CLI does).
+import type { KubeConfig } from '@kubernetes/client-node';
 
 /** Where a pod's service-account token, CA and namespace are mounted. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -36,7 +38,8 @@ export class KubeConfigError extends Error {
   override readonly name = 'KubeConfigError';
 }
 
-function fromFiles(files: string[], what: string): KubeConfig {
+async function fromFiles(files: string[], what: string): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kubeConfig = new KubeConfig();
   files.forEach((file, index) => {
     const part = new KubeConfig();
@@ -73,18 +76,18 @@ function checked(kubeConfig: KubeConfig, origin: KubeConfigOrigin, from: string)
  * source tried when none does. A source that exists but is broken is an error of its own:
  * it is not skipped for the next one.
  */
-export function loadKubeConfig(sources: KubeConfigSources = {}): LoadedKubeConfig {
+export async function loadKubeConfig(sources: KubeConfigSources = {}): Promise<LoadedKubeConfig> {
   const env = sources.env ?? process.env;
   const root = sources.filesystemRoot ?? '';
   if (sources.kubeconfigPath !== undefined) {
     if (!existsSync(sources.kubeconfigPath)) throw new KubeConfigError(`--kubeconfig ${sources.kubeconfigPath}: no such file`);
-    return checked(fromFiles([sources.kubeconfigPath], '--kubeconfig'), 'flag', sources.kubeconfigPath);
+    return checked(await fromFiles([sources.kubeconfigPath], '--kubeconfig'), 'flag', sources.kubeconfigPath);
   }
   const tried: string[] = [];
   const listed = (env.KUBECONFIG ?? '').split(delimiter).filter((file) => file !== '');
   if (listed.length > 0) {
     const present = listed.filter((file) => existsSync(file));
-    if (present.length > 0) return checked(fromFiles(present, 'KUBECONFIG file'), 'KUBECONFIG', present.join(delimiter));
+    if (present.length > 0) return checked(await fromFiles(present, 'KUBECONFIG file'), 'KUBECONFIG', present.join(delimiter));
     tried.push(`KUBECONFIG=${env.KUBECONFIG ?? ''} (no such file)`);
   } else tried.push('KUBECONFIG (not set)');
 
@@ -96,6 +99,7 @@ export function loadKubeConfig(sources: KubeConfigSources = {}): LoadedKubeConfi
   else if (!existsSync(join(serviceAccount, 'ca.crt'))) {
     throw new KubeConfigError(`in-cluster: the service-account token is mounted but its CA certificate ${join(serviceAccount, 'ca.crt')} is missing`);
   } else {
+    const { KubeConfig } = await import('@kubernetes/client-node');
     // client-node reads the host and port from process.env; the caller's env may be another one.
     const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
     process.env.KUBERNETES_SERVICE_HOST = host;
@@ -114,13 +118,14 @@ export function loadKubeConfig(sources: KubeConfigSources = {}): LoadedKubeConfi
 
   const home = sources.homeDir ?? homedir();
   const homeConfig = join(home, '.kube', 'config');
-  if (existsSync(homeConfig)) return checked(fromFiles([homeConfig], 'kubeconfig'), 'home', homeConfig);
+  if (existsSync(homeConfig)) return checked(await fromFiles([homeConfig], 'kubeconfig'), 'home', homeConfig);
   tried.push(`${homeConfig} (no such file)`);
   throw new KubeConfigError(`no Kubernetes API configuration found; tried --kubeconfig (not given), ${tried.join(', ')}`);
 }
 
 /** A configuration for one API server URL without credentials, as the lab's API server double and tests use. */
-export function kubeConfigForServer(server: string): KubeConfig {
+export async function kubeConfigForServer(server: string): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromClusterAndUser({ name: 'lab', server, skipTLSVerify: server.startsWith('http:') }, { name: 'lab' });
   return kubeConfig;

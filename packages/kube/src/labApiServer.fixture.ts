@@ -91,7 +91,7 @@ export async function startTestApiServer(options: TestApiServerOptions = {}) {
       return server?.watchCount ?? 0;
     },
     requests,
-    kubeConfig(): KubeConfig {
+    kubeConfig(): Promise<KubeConfig> {
       return kubeConfigForServer(`http://127.0.0.1:${port}`);
     },
     resource,
