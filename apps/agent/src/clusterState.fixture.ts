@@ -21,6 +21,7 @@ export type TestResource = keyof typeof RESOURCES;
 export async function startTestCluster() {
   const api = await startTestApiServer();
   createCiliumCrds(api.store);
+  const kubeConfig = await api.kubeConfig();
   const states: ClusterState[] = [];
   const resourceOf = (kind: TestResource) => {
     const [group, version, plural] = RESOURCES[kind];
@@ -45,7 +46,7 @@ export async function startTestCluster() {
     },
     /** The informers an agent on `nodeName` reads; closed with the cluster. */
     clusterState(nodeName: string): ClusterState {
-      const state = createClusterState({ kubeConfig: api.kubeConfig(), nodeName, log: () => {} });
+      const state = createClusterState({ kubeConfig, nodeName, log: () => {} });
       states.push(state);
       return state;
     },

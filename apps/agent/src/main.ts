@@ -23,7 +23,7 @@ const log = (message: string) => console.error(`[agent ${config.nodeName}] ${mes
 
 let kube: LoadedKubeConfig;
 try {
-  kube = loadKubeConfig(config.kubeconfig === undefined ? {} : { kubeconfigPath: config.kubeconfig });
+  kube = await loadKubeConfig(config.kubeconfig === undefined ? {} : { kubeconfigPath: config.kubeconfig });
 } catch (err) {
   if (!(err instanceof KubeConfigError)) throw err;
   process.stderr.write(`tycho-agent: ${err.message}\n`);

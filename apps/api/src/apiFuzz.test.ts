@@ -130,7 +130,7 @@ beforeAll(async () => {
   // The Kubernetes API the API process reads namespaces, pods and policies from: the lab's double.
   kubeApi = await startTestApiServer();
   createCiliumCrds(kubeApi.store);
-  writeFileSync(join(dir, 'kubeconfig'), kubeApi.kubeConfig().exportConfig());
+  writeFileSync(join(dir, 'kubeconfig'), (await kubeApi.kubeConfig()).exportConfig());
   agents = ['node-1', 'node-2'].map((node) => testAgent(join(dir, 'run'), node));
   for (const agent of agents) {
     await agent.start();

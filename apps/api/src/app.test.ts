@@ -155,7 +155,7 @@ describe('GET /api/v1/namespaces', () => {
   it('lists the namespaces of flows, of pods and the Namespaces of the Kubernetes API', async () => {
     const server = await startTestApiServer();
     createCiliumCrds(server.store);
-    const kube = createApiCluster({ kubeConfig: server.kubeConfig() });
+    const kube = createApiCluster({ kubeConfig: await server.kubeConfig() });
     try {
       server.store.create(server.resource('', 'v1', 'namespaces'), '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'quiet' } });
       server.store.create(server.resource('', 'v1', 'namespaces'), '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'empty' } });

@@ -14,9 +14,9 @@ const config = parsed.kind === 'config' ? parsed.config : await exitWhenWritten(
 
 const log = (line: string) => console.error(`[api] ${line}`);
 // --kubeconfig must work; without it a Kubernetes API found the usual ways is used, and none is no error.
-let kube: ReturnType<typeof loadKubeConfig> | undefined;
+let kube: Awaited<ReturnType<typeof loadKubeConfig>> | undefined;
 try {
-  kube = loadKubeConfig(config.kubeconfig === undefined ? {} : { kubeconfigPath: config.kubeconfig });
+  kube = await loadKubeConfig(config.kubeconfig === undefined ? {} : { kubeconfigPath: config.kubeconfig });
 } catch (err) {
   if (!(err instanceof KubeConfigError)) throw err;
   if (config.kubeconfig !== undefined) {

@@ -73,7 +73,7 @@ describe('GET /api/v1/policies', () => {
     pod('team-a', 'worker-1', 'worker', 'node-2');
     const stored = policyObjectsFromText(POLICIES).map((object) => create(server, { ...(object as KubeObject), metadata: { namespace: 'default', ...(object as KubeObject).metadata } }));
 
-    kube = createApiCluster({ kubeConfig: server.kubeConfig() });
+    kube = createApiCluster({ kubeConfig: await server.kubeConfig() });
     await kube.synced;
     cluster = await startTestCluster(['node-1'], { kube });
     const response = await cluster.get('/api/v1/policies');
@@ -106,7 +106,7 @@ describe('GET /api/v1/policies', () => {
     createCiliumCrds(server.store);
     create(server, { apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: { name: 'broken', namespace: 'default' }, spec: { endpointSelector: { matchLabels: { name: 'x' } }, egress: [{ toPorts: [{ ports: [{ port: '99999', protocol: 'TCP' }] }] }] } });
     create(server, { ...(policyObjectsFromText(POLICIES)[0] as KubeObject), metadata: { name: 'pod-to-a-allowed-cnp', namespace: 'default' } });
-    kube = createApiCluster({ kubeConfig: server.kubeConfig() });
+    kube = createApiCluster({ kubeConfig: await server.kubeConfig() });
     await kube.synced;
     cluster = await startTestCluster(['node-1'], { kube });
     const body = (await cluster.get('/api/v1/policies')).body as PolicyList;
