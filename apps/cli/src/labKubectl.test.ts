@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +129,26 @@ describe('kubectl against the lab', () => {
     await until('pod-to-a → echo-a was not allowed again', connect);
     expect(tableRows(await kubectl(['get', 'cnp'])).map((row) => row.NAME)).not.toContain('kubectl-pod-to-a-only-to-echo-b');
   }, 120_000);
+
+  it('the API server killed is restarted with the cluster as it was', async () => {
+    const before = tableRows(await kubectl(['get', 'pods', '-A'])).map((row) => `${row.NAMESPACE}/${row.NAME}`);
+    const pids = readFileSync('/sys/fs/cgroup/unified/tycho/apiserver/cgroup.procs', 'utf8').split('\n').filter((line) => line !== '').map(Number);
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    const deadline = Date.now() + 30_000;
+    let after: string[] | undefined;
+    while (!after) {
+      after = await kubectl(['get', 'pods', '-A']).then(
+        (text) => tableRows(text).map((row) => `${row.NAMESPACE}/${row.NAME}`),
+        () => undefined,
+      );
+      if (!after && Date.now() > deadline) throw new Error('the API server did not come back within 30 s');
+      if (!after) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(after).toEqual(before);
+    const restarted = readFileSync('/sys/fs/cgroup/unified/tycho/apiserver/cgroup.procs', 'utf8').split('\n').filter((line) => line !== '').map(Number);
+    expect(restarted.some((pid) => pids.includes(pid))).toBe(false);
+  }, 60_000);
 
   it('tycho lab down removes the kubeconfigs and stops the API server', async () => {
     await tycho(['lab', 'down']);
