@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Flow, GetFlowsResponse } from '@tycho/flow';
 import { execInPod, KUBECONFIG_FILE, readLabState, type LabState } from '@tycho/lab';
-import { run, tycho } from './labTestSupport.ts';
+import { kubectl, run, tycho } from './labTestSupport.ts';
 
 /*
  * The lab is a Kubernetes cluster to the real kubectl: `tycho lab up` runs
@@ -13,11 +13,6 @@ import { run, tycho } from './labTestSupport.ts';
  * services, endpoint slices and policies, and a CiliumNetworkPolicy applied
  * and deleted with kubectl is enforced and lifted by the eBPF datapath.
  */
-
-async function kubectl(args: string[]): Promise<string> {
-  const { stdout } = await run('kubectl', args, { env: { ...process.env, KUBECONFIG: KUBECONFIG_FILE }, timeout: 30_000 });
-  return stdout;
-}
 
 /** The table's rows as column → cell, by the header's column starts (kubectl pads with spaces). */
 function tableRows(text: string): Record<string, string>[] {

@@ -6,8 +6,8 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { DEFAULT_MAGLEV_TABLE_SIZE, backendKey, maglevFlowHash, maglevTable } from '@tycho/services';
-import { KUBECONFIG_FILE, readLabState, WORLD_HOSTS, WORLD_NETNS, WORLD_ROUTER_IP, type LabState } from '@tycho/lab';
-import { run, tycho } from './labTestSupport.ts';
+import { readLabState, WORLD_HOSTS, WORLD_NETNS, WORLD_ROUTER_IP, type LabState } from '@tycho/lab';
+import { kubectl, run, tycho } from './labTestSupport.ts';
 
 /** Writes the objects into the lab's Kubernetes API, as `kubectl apply -f` does. */
 async function kubectlApply(...objects: (V1Service | V1EndpointSlice)[]): Promise<void> {
@@ -15,7 +15,7 @@ async function kubectlApply(...objects: (V1Service | V1EndpointSlice)[]): Promis
   try {
     const file = join(dir, 'objects.json');
     writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
-    await run('kubectl', ['--kubeconfig', KUBECONFIG_FILE, 'apply', '-f', file], { timeout: 30_000 });
+    await kubectl(['apply', '-f', file]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -23,7 +23,7 @@ async function kubectlApply(...objects: (V1Service | V1EndpointSlice)[]): Promis
 
 /** `kubectl delete --ignore-not-found` of `service/NAME`, `endpointslice/NAME`, … in the default namespace. */
 async function kubectlDelete(...refs: string[]): Promise<void> {
-  await run('kubectl', ['--kubeconfig', KUBECONFIG_FILE, 'delete', '--ignore-not-found', '-n', 'default', ...refs], { timeout: 30_000 });
+  await kubectl(['delete', '--ignore-not-found', '-n', 'default', ...refs]);
 }
 
 /**
