@@ -121,11 +121,11 @@ describe('PolicyResolver', () => {
   it('keeps the last good policies when the store cannot be read, and says why in its status', async () => {
     const { inputs, resolver } = setup({ policies: parsePolicyText(ALLOWED_CNP), revision: 4 });
     await resolver.resolve();
-    inputs.readError = 'policies.json is not JSON';
+    inputs.readError = 'the policy informers are closed';
     inputs.revision = 5;
     await resolver.resolve();
     expect(resolver.revision).toBe(4);
-    expect(resolver.status()).toMatchObject({ revision: 4, error: 'policies.json is not JSON', policies: [{ name: 'pod-to-a-allowed-cnp' }] });
+    expect(resolver.status()).toMatchObject({ revision: 4, error: 'the policy informers are closed', policies: [{ name: 'pod-to-a-allowed-cnp' }] });
     expect(resolver.policyOf(7)?.egress.enforced).toBe(true);
   });
 
