@@ -45,7 +45,7 @@ beforeAll(async () => {
   kubeApi = await startTestApiServer();
   createCiliumCrds(kubeApi.store);
   kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, kubeApi.kubeConfig().exportConfig());
+  writeFileSync(kubeconfig, (await kubeApi.kubeConfig()).exportConfig());
   closedApi = `http://127.0.0.1:${await closedPort()}`;
   const files: Record<string, string> = {
     'allow.yaml': 'apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: allow, namespace: default}\nspec:\n  endpointSelector: {matchLabels: {app: echo-a}}\n  ingress: [{fromEndpoints: [{matchLabels: {app: pod-to-a}}]}]\n',

@@ -17,7 +17,7 @@ beforeEach(async () => {
   createCiliumCrds(server.store);
   server.store.create(server.resource('', 'v1', 'namespaces'), '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
   kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, server.kubeConfig().exportConfig());
+  writeFileSync(kubeconfig, (await server.kubeConfig()).exportConfig());
 });
 afterEach(async () => {
   await server.close();

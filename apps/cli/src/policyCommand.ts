@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { ApiException, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { dump } from 'js-yaml';
 import { loadKubeConfig } from '@tycho/kube';
@@ -58,28 +58,35 @@ const POLICY_KINDS = Object.keys(API_VERSIONS) as PolicyKind[];
  * The Kubernetes API the policies live in: --kubeconfig, else $KUBECONFIG,
  * else the running lab's kubeconfig; a clear error when there is none.
  */
-function connect(kubeconfig: string | undefined): KubernetesObjectApi {
+async function connect(kubeconfig: string | undefined): Promise<KubernetesObjectApi> {
   if (kubeconfig === undefined && !process.env.KUBECONFIG && !existsSync(LAB_KUBECONFIG)) {
     throw new Error(`no lab is running: ${LAB_KUBECONFIG} does not exist (start the lab with tycho lab up, or pass --kubeconfig or set KUBECONFIG)`);
   }
   const sources = kubeconfig !== undefined ? { kubeconfigPath: kubeconfig } : process.env.KUBECONFIG ? {} : { kubeconfigPath: LAB_KUBECONFIG };
-  return KubernetesObjectApi.makeApiClient(loadKubeConfig(sources).kubeConfig);
+  const [{ kubeConfig }, { KubernetesObjectApi }] = await Promise.all([loadKubeConfig(sources), import('@kubernetes/client-node')]);
+  return KubernetesObjectApi.makeApiClient(kubeConfig);
+}
+
+/** client-node's ApiException (its HTTP status and body), told by shape: the class is loaded only when a command connects. */
+function apiException(error: unknown): { code: number; body: unknown } | undefined {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'number' && 'body' in error ? (error as unknown as { code: number; body: unknown }) : undefined;
 }
 
 /** What the API server said, in one line (its Status message when it sent one). */
 function apiMessage(error: unknown): string {
-  if (!(error instanceof ApiException)) return (error as Error).message;
+  const exception = apiException(error);
+  if (!exception) return (error as Error).message;
   try {
-    const status = JSON.parse(String(error.body)) as { message?: unknown };
-    if (typeof status.message === 'string') return `${status.message} (${error.code})`;
+    const status = JSON.parse(String(exception.body)) as { message?: unknown };
+    if (typeof status.message === 'string') return `${status.message} (${exception.code})`;
   } catch {
     // not a Status body: the code says enough
   }
-  return `the API server answered ${error.code}`;
+  return `the API server answered ${exception.code}`;
 }
 
 function isNotFound(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 404;
+  return apiException(error)?.code === 404;
 }
 
 function header(ref: PolicyRef): KubernetesObject {
@@ -205,7 +212,7 @@ Examples:
     .addOption(kubeconfigOption())
     .action(async (options: { filename: string[]; kubeconfig?: string }) => {
       const policies = readBatches(options.filename).flatMap((batch) => parsePolicies(batch.objects, { file: batch.file }));
-      const api = connect(options.kubeconfig);
+      const api = await connect(options.kubeconfig);
       // Read everything first, so a missing namespace or an unreachable API writes nothing.
       const current = await Promise.all(policies.map((policy) => readPolicy(api, policy.ref)));
       const namespaces = [...new Set(policies.map((policy) => policy.ref.namespace).filter((namespace) => namespace !== ''))];
@@ -256,7 +263,7 @@ Examples:
       if (refs.length === 0 && !options.filename) throw new Error('name the policies to delete (KIND/NAMESPACE/NAME) or pass -f FILE');
       const fromFiles = readBatches(options.filename ?? []).flatMap((batch) => parsePolicies(batch.objects, { file: batch.file }).map((parsed) => parsed.ref));
       const all = [...refs.map(parsePolicyRef), ...fromFiles];
-      const api = connect(options.kubeconfig);
+      const api = await connect(options.kubeconfig);
       const current = await Promise.all(all.map((ref) => readPolicy(api, ref)));
       const missing = all.find((_ref, i) => current[i] === undefined);
       if (missing) throw new Error(`${describeRef(missing)}: not found`);
@@ -279,7 +286,7 @@ Examples:
     .addOption(new Option('-o, --output <format>', 'table, or json ({revision, items} as the API holds them)').choices(['table', 'json']).default('table'))
     .addOption(kubeconfigOption())
     .action(async (options: { output: 'table' | 'json'; kubeconfig?: string }) => {
-      const stored = await listPolicies(connect(options.kubeconfig));
+      const stored = await listPolicies(await connect(options.kubeconfig));
       if (options.output === 'json') {
         io.stdout(`${JSON.stringify(stored, null, 2)}\n`);
         return;
@@ -301,7 +308,7 @@ Examples:
     .addOption(new Option('-o, --output <format>', 'yaml or json').choices(['yaml', 'json']).default('yaml'))
     .addOption(kubeconfigOption())
     .action(async (ref: PolicyRef, options: { output: 'yaml' | 'json'; kubeconfig?: string }) => {
-      const read = await readPolicy(connect(options.kubeconfig), ref);
+      const read = await readPolicy(await connect(options.kubeconfig), ref);
       if (read === undefined) throw new Error(`${describeRef(ref)} not found; see tycho policy list`);
       const found = plain(read);
       io.stdout(options.output === 'json' ? `${JSON.stringify(found, null, 2)}\n` : dump(found, { noRefs: true, lineWidth: 120 }));

@@ -11,7 +11,7 @@ let logged: string[];
 beforeEach(async () => {
   server = await startTestApiServer();
   logged = [];
-  writer = createLabClusterWriter(server.kubeConfig(), (line) => logged.push(line));
+  writer = createLabClusterWriter(await server.kubeConfig(), (line) => logged.push(line));
 });
 afterEach(async () => {
   writer.close();

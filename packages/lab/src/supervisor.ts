@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:
 import { dirname, join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { KubeConfig, type V1Container, type V1Node, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import type { V1Container, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import { parsePolicies } from '@tycho/policy';
 import { NodeAgent } from './agents.ts';
 import { stopChild } from './stopChild.ts';
@@ -12,7 +12,7 @@ import { ensureCgroup, killCgroupTree, spawnInCgroup } from './cgroups.ts';
 import { removeLabResources } from './cleanup.ts';
 import { buildDnsRecords, searchDomains } from './dnsRecords.ts';
 import { namespaceObject, podObject, nodeObject, type PodRecord } from './kubeObjects.ts';
-import { createLabClusterWriter, type LabClusterWriter } from './labClusterWriter.ts';
+import type { LabClusterWriter } from './labClusterWriter.ts';
 import { endpointSlicesForService } from '@tycho/services';
 import { LabKubeApiServer } from './labKubeApiServer.ts';
 import { matchesLabelMap } from './labelSelector.ts';
@@ -186,6 +186,8 @@ export class LabSupervisor {
     this.log(`starting the Kubernetes API server (the lab's kube-apiserver double) on 127.0.0.1:6443`);
     this.kubeApi = new LabKubeApiServer((line) => this.log(line), () => this.schedulePublish());
     await this.kubeApi.start();
+    // client-node (and the writer built on it) is loaded only here: importing it costs every `tycho` command ~0.5 s.
+    const [{ KubeConfig }, { createLabClusterWriter }] = await Promise.all([import('@kubernetes/client-node'), import('./labClusterWriter.ts')]);
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(KUBECONFIG_FILE);
     const writer = createLabClusterWriter(kubeConfig, (line) => this.log(line));
