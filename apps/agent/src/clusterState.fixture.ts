@@ -18,9 +18,9 @@ const RESOURCES = {
 
 export type TestResource = keyof typeof RESOURCES;
 
-export async function startTestCluster() {
+export async function startTestCluster(options: { ciliumCrds?: boolean } = {}) {
   const api = await startTestApiServer();
-  createCiliumCrds(api.store);
+  if (options.ciliumCrds !== false) createCiliumCrds(api.store);
   const kubeConfig = await api.kubeConfig();
   const states: ClusterState[] = [];
   const resourceOf = (kind: TestResource) => {
@@ -30,6 +30,8 @@ export async function startTestCluster() {
 
   return {
     api,
+    /** Creates Cilium's CRDs, for a cluster started without them. */
+    createCiliumCrds: () => createCiliumCrds(api.store),
     /** Creates the object, or replaces the stored one of that name; returns it as stored (with its resourceVersion). */
     put<T extends KubernetesObject>(kind: TestResource, object: T): KubeObject {
       const resource = resourceOf(kind);
