@@ -4,6 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import type { V1Container, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import { parsePolicies } from '@tycho/policy';
+import { endpointSlicesForService } from '@tycho/services';
 import { NodeAgent } from './agents.ts';
 import { stopChild } from './stopChild.ts';
 import { API_URL, LabApi } from './labApi.ts';
@@ -12,8 +13,7 @@ import { ensureCgroup, killCgroupTree, spawnInCgroup } from './cgroups.ts';
 import { removeLabResources } from './cleanup.ts';
 import { buildDnsRecords, searchDomains } from './dnsRecords.ts';
 import { namespaceObject, podObject, nodeObject, type PodRecord } from './kubeObjects.ts';
-import type { LabClusterWriter } from './labClusterWriter.ts';
-import { endpointSlicesForService } from '@tycho/services';
+import type { DesiredObject, LabClusterWriter } from './labClusterWriter.ts';
 import { LabKubeApiServer } from './labKubeApiServer.ts';
 import { matchesLabelMap } from './labelSelector.ts';
 import { loadManifests, type LabManifests, type PolicyObject, type Workload } from './manifest.ts';
@@ -108,10 +108,11 @@ function podsOf(workload: Workload, nodes: readonly LabNode[], createdAt: Date):
 }
 
 /**
- * The lab's control loop, standing in for the API server, scheduler and
- * kubelet of both nodes: builds the network, starts the agents, places the
- * manifests' pods, wires them through tycho-cni, runs their containers and
- * keeps their readiness (and the cluster DNS zone) current.
+ * The lab's control loop, standing in for the scheduler and the kubelet of
+ * both nodes: builds the network, starts the lab's Kubernetes API server and
+ * the agents, places the manifests' pods, wires them through tycho-cni, runs
+ * their containers and keeps their readiness (in the API, with the Services'
+ * EndpointSlices, and in the cluster DNS zone) current.
  */
 export class LabSupervisor {
   private kubeApi: LabKubeApiServer | undefined;
@@ -149,7 +150,7 @@ export class LabSupervisor {
     const files = [...new Set(policies.map((policy) => policy.file))];
     const parsed = files.flatMap((file) => parsePolicies(policies.filter((policy) => policy.file === file).map(({ file: _file, ...object }) => object), { file }));
     for (const policy of parsed) {
-      const source = policy.source as V1Pod;
+      const source = policy.source as DesiredObject;
       writer.put({ ...source, metadata: { ...source.metadata, ...(policy.ref.namespace ? { namespace: policy.ref.namespace } : {}) } });
     }
     this.log(`applied ${parsed.length} network ${parsed.length === 1 ? 'policy' : 'policies'}`);
