@@ -1,6 +1,7 @@
 // A one-node Tycho lab for benchmarks, built only from namespaces named
 // tycho-bench-*: the node namespace runs the real agent (which loads the
-// datapath and attaches it to registered endpoints); pods are wired by the
+// datapath and attaches it to registered endpoints, and reads the cluster from
+// the lab's API server double, bench/benchApiServer.ts); pods are wired by the
 // real tycho-cni plugin run in the node namespace, as the lab wires them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { cniAdd, cniConfigFor, cniDel, type EndpointRegistration, type PodAttachment } from '@tycho/cni';
 import type { HookKind, HookProgram } from '@tycho/datapath';
+import { startBenchApiServer } from './benchApiServer.ts';
 import type { BenchmarkContext } from './benchmark.ts';
 import { inNetns, ip, mustRun, NETNS_DIR } from './systemCommand.ts';
 
@@ -140,6 +142,12 @@ export async function startBenchNode(ctx: BenchmarkContext, podNames: readonly s
   await ip(['link', 'set', 'uplink', 'up'], NODE_NETNS);
   await ip(['route', 'add', 'default', 'via', '172.18.0.100', 'dev', 'eth0'], NODE_NETNS);
 
+  const kube = await startBenchApiServer(ctx, { runDir, netns: NODE_NETNS, nodeName: NODE_NAME, podCidr: POD_CIDR });
+  kube.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+  for (const name of podNames) {
+    kube.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'bench', labels: { app: name } }, spec: { nodeName: NODE_NAME, containers: [{ name: 'main', image: 'tycho/echo' }] } } as never);
+  }
+
   const cniConfig = cniConfigFor({ name: NODE_NAME, podCidr: POD_CIDR }, { runDir });
   const socketPath = cniConfig.agentSocket;
   const logPath = join(runDir, 'agent.log');
@@ -150,7 +158,7 @@ export async function startBenchNode(ctx: BenchmarkContext, podNames: readonly s
     '--socket', socketPath,
     '--pin-dir', pinDir,
     '--state-dir', join(runDir, NODE_NAME),
-    '--kube-dir', join(runDir, 'kube'),
+    '--kubeconfig', kube.kubeconfig,
   ]);
   const agent = spawn(agentArgv[0]!, agentArgv.slice(1), { cwd: REPO_ROOT, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
@@ -196,8 +204,8 @@ export async function startBenchNode(ctx: BenchmarkContext, podNames: readonly s
     agentPid: agent.pid,
     /** GET of an agent route (e.g. /v1/policies), its JSON. */
     agentGet: <T>(path: string) => agentJson<T>(socketPath, 'GET', path, 200),
-    /** The agent's --kube-dir (the API-server stand-in), owned by this bench node. */
-    kubeDir: join(runDir, 'kube'),
+    /** The agent's Kubernetes API (the lab's double), owned by this bench node: cluster writes go here. */
+    kube,
     /** Registers the pods again, as the CNI plugin does: the agent attaches the flow programs. */
     async attachPrograms(): Promise<void> {
       for (const pod of pods) await agentJson(socketPath, 'POST', '/v1/endpoints', 201, registration(pod.endpoint));

@@ -1,8 +1,9 @@
 // Time from `tycho policy apply` (and `policy delete`) to enforcement, seen
-// from a real socket. A bench node runs the real agent (its --kube-dir is the
-// bench's) and two pods wired by tycho-cni. Each round writes the store the
-// way `tycho policy apply` does — the same DirectoryKubeStore call
-// (`policies.apply`, `policies.delete`), in this process, not the CLI — and
+// from a real socket. A bench node runs the real agent (reading the bench's
+// Kubernetes API, the lab's double in this process: bench/benchApiServer.ts)
+// and two pods wired by tycho-cni. Each round creates or deletes the
+// CiliumNetworkPolicy in the API server's store, in this process (not
+// kubectl or the CLI, whose start would be measured) — and
 // pod A's probe (bench/policyApplyProbe.ts) connects to B:PORT every 5 ms
 // (PROBE_INTERVAL_MS), each attempt a new socket and so a new conntrack entry,
 // until the outcome flips:
@@ -13,16 +14,13 @@
 // before). Every 1 ms was tried: the 1,000 connections/s, each a handful of
 // flow events for the agent, slowed the agent they measure (docs/benchmarks.md).
 // Baseline, for the same write: the time a trivial watcher (a separate
-// process, fs.watch on the store's policies directory, reading the revision)
-// sees it — what any agent watching the store pays before it can start
-// resolving. The difference is the agent's part: noticing, resolving,
+// process, one bare client-node Watch of the namespace's policies) sees it —
+// what any agent watching the API pays before it can start resolving. The difference is the agent's part: noticing, resolving,
 // writing the BPF maps, and the first packet judged.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { DirectoryKubeStore } from '@tycho/kube';
-import type { PolicyRef } from '@tycho/policy';
 import { check, measurement, pairedRatio, type Benchmark, type BenchmarkContext } from './benchmark.ts';
 import { startBenchNode } from './benchNode.ts';
 import { PROBE_INTERVAL_MS, type Outcome, type ProbeResult } from './policyApplyProbe.ts';
@@ -39,7 +37,6 @@ const WARMUP_ROUNDS = 2;
 const SETTLE_MS = 100;
 const NAMESPACE = 'bench';
 const POLICY_NAME = 'tycho-bench-only-other-port';
-const POLICY_REF: PolicyRef = { kind: 'CiliumNetworkPolicy', namespace: NAMESPACE, name: POLICY_NAME };
 
 /** Selects every pod of the bench namespace (A and B); egress only to OTHER_PORT, so A → B:PORT is denied. */
 const POLICY = {
@@ -97,9 +94,9 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 interface Flip {
-  /** From the start of the store write to enforcement observed (ms). */
+  /** From the start of the API write to enforcement observed (ms). */
   enforcedMs: number;
-  /** From the start of the store write to the trivial watcher seeing its revision (ms). */
+  /** From the start of the API write to the trivial watcher seeing its resourceVersion (ms). */
   watcherMs: number;
   /** Start of the first new-outcome attempt minus the last old-outcome one: how precisely the flip was located (ms). */
   windowMs: number;
@@ -109,21 +106,18 @@ interface Flip {
 
 export const policyApplyLatency: Benchmark = {
   name: 'policyApplyLatency',
-  summary: 'policy apply/delete → enforced on A→B connect(), p50/p99, vs. a trivial store watcher seeing the same write',
+  summary: 'policy apply/delete → enforced on A→B connect(), p50/p99, vs. a trivial API watcher seeing the same write',
   async run(ctx) {
     const { log } = ctx;
     const node = await startBenchNode(ctx, ['a', 'b']);
     const [a, b] = node.pods as [(typeof node.pods)[0], (typeof node.pods)[0]];
-    log(`pods: a ${a.ip} (${a.endpoint.hostIfname}), b ${b.ip} (${b.endpoint.hostIfname}); kube dir ${node.kubeDir}`);
-    // The store lives in the bench node's run directory, removed with it.
-    const store = new DirectoryKubeStore(node.kubeDir);
+    log(`pods: a ${a.ip} (${a.endpoint.hostIfname}), b ${b.ip} (${b.endpoint.hostIfname}); Kubernetes API ${node.kube.url}`);
+    const apply = () => Number(node.kube.put(POLICY).metadata.resourceVersion);
+    const remove = () => Number(node.kube.remove('CiliumNetworkPolicy', NAMESPACE, POLICY_NAME).metadata.resourceVersion);
 
     const server = startHelper(ctx, inNetns(b.netns, tsx(['listen', b.ip, String(PORT)])), 'listener in pod b');
     await server.next();
-    // The store's policies directory exists from the first write on; the watcher needs it before.
-    store.policies.apply([{ objects: [POLICY], file: 'bench' }]);
-    store.policies.delete([POLICY_REF]);
-    const watcher = startHelper(ctx, tsx(['watch', join(node.kubeDir, 'policies')]), 'store watcher');
+    const watcher = startHelper(ctx, tsx(['watch', node.kube.url, NAMESPACE]), 'API watcher');
     while ((await watcher.next()) !== 'started');
     const probe = startHelper(ctx, inNetns(a.netns, tsx(['probe'])), 'probe in pod a');
     await probe.next();
@@ -133,7 +127,7 @@ export const policyApplyLatency: Benchmark = {
       const ready = await probe.next();
       if (ready !== 'ready') throw new Error(`probe said '${ready}' instead of ready`);
       const startMs = performance.timeOrigin + performance.now();
-      const revision = expect === 'denied' ? store.policies.apply([{ objects: [POLICY], file: 'bench' }]).revision : store.policies.delete([POLICY_REF]);
+      const revision = expect === 'denied' ? apply() : remove();
       const resultLine = await probe.next();
       if (!resultLine.startsWith('result ')) throw new Error(`probe said '${resultLine}' instead of a result`);
       const result = JSON.parse(resultLine.slice(7)) as ProbeResult;
@@ -195,8 +189,8 @@ export const policyApplyLatency: Benchmark = {
       ),
     ];
     const measured = measurement(`apply → denied (p99 ${percentile(applied.map((f) => f.enforcedMs), 99).toFixed(1)} ms)`, 'ms', applied.map((f) => f.enforcedMs));
-    const baseline = measurement(`trivial store watcher sees the apply (p99 ${percentile(applied.map((f) => f.watcherMs), 99).toFixed(1)} ms)`, 'ms', applied.map((f) => f.watcherMs));
-    const deleteBaseline = measurement(`trivial store watcher sees the delete (p99 ${percentile(deleted.map((f) => f.watcherMs), 99).toFixed(1)} ms)`, 'ms', deleted.map((f) => f.watcherMs));
+    const baseline = measurement(`trivial API watcher sees the apply (p99 ${percentile(applied.map((f) => f.watcherMs), 99).toFixed(1)} ms)`, 'ms', applied.map((f) => f.watcherMs));
+    const deleteBaseline = measurement(`trivial API watcher sees the delete (p99 ${percentile(deleted.map((f) => f.watcherMs), 99).toFixed(1)} ms)`, 'ms', deleted.map((f) => f.watcherMs));
     const deleteMeasured = measurement(`delete → allowed (p99 ${percentile(deleted.map((f) => f.enforcedMs), 99).toFixed(1)} ms)`, 'ms', deleted.map((f) => f.enforcedMs));
     return {
       name: this.name,

@@ -6,14 +6,14 @@
 //                       entry), prints `ready` once an attempt showed the old
 //                       outcome, and, once STREAK attempts in a row showed the
 //                       new one, `result <json>` (probeResult).
-//   watch <dir>         a trivial watcher of the policy store: fs.watch on the
-//                       directory, and on every event reads policies.json and
-//                       prints `revision <n> <time>` when the revision moved.
+//   watch <server> <namespace>
+//                       a trivial watcher of the policies in the Kubernetes API:
+//                       one bare client-node Watch of the namespace's
+//                       CiliumNetworkPolicies, printing `revision <n> <time>`
+//                       (the event's resourceVersion) on every event.
 // Times are epoch milliseconds with sub-millisecond digits
 // (performance.timeOrigin + performance.now()), comparable across processes.
-import { readFileSync, watch } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -134,22 +134,19 @@ function runListen(host: string, port: number): void {
   server.listen({ host, port, backlog: 4096 }, () => process.stdout.write('started\n'));
 }
 
-function runWatch(dir: string): void {
-  const file = join(dir, 'policies.json');
-  let revision = -1;
-  const read = () => {
-    try {
-      const seen = (JSON.parse(readFileSync(file, 'utf8')) as { revision: number }).revision;
-      if (seen !== revision) {
-        revision = seen;
-        process.stdout.write(`revision ${seen} ${nowMs()}\n`);
-      }
-    } catch {
-      // Not written yet, or replaced under us: the next event reads it again.
-    }
-  };
-  watch(dir, () => read());
-  read();
+async function runWatch(server: string, namespace: string): Promise<void> {
+  const { kubeConfigForServer } = await import('@tycho/kube');
+  const { Watch } = await import('@kubernetes/client-node');
+  const watch = new Watch(await kubeConfigForServer(server));
+  await watch.watch(
+    `/apis/cilium.io/v2/namespaces/${namespace}/ciliumnetworkpolicies`,
+    {},
+    (_type: string, object: { metadata?: { resourceVersion?: string } }) => process.stdout.write(`revision ${object.metadata?.resourceVersion ?? '?'} ${nowMs()}\n`),
+    (error: unknown) => {
+      process.stdout.write(`error the watch ended: ${String(error)}\n`);
+      process.exit(1);
+    },
+  );
   process.stdout.write('started\n');
 }
 
@@ -158,8 +155,8 @@ if (process.argv[1] !== fileURLToPath(import.meta.url)) {
   // Imported (for probeResult and the constants), not run.
 } else if (mode === 'probe') runProbe();
 else if (mode === 'listen' && args.length === 2) runListen(args[0]!, Number(args[1]));
-else if (mode === 'watch' && args.length === 1) runWatch(args[0]!);
+else if (mode === 'watch' && args.length === 2) void runWatch(args[0]!, args[1]!);
 else {
-  process.stderr.write('usage: policyApplyProbe.ts probe | listen <ip> <port> | watch <dir>\n');
+  process.stderr.write('usage: policyApplyProbe.ts probe | listen <ip> <port> | watch <server> <namespace>\n');
   process.exit(2);
 }

@@ -2,16 +2,15 @@
 // 1,000 / 10,000 / 50,000 rules, the agent's CPU-seconds until it is idle
 // again, and how long the agent took at worst to answer its status meanwhile
 // (the observer must keep being served). A bench node runs the real agent
-// with the datapath (BPF maps) and one pod; each size is applied the way
-// `tycho policy apply` writes the store (DirectoryKubeStore.policies.apply),
+// with the datapath (BPF maps) and one pod; each size is created in the
+// bench's Kubernetes API (the lab's double, bench/benchApiServer.ts),
 // rule i allowing the pod's egress to 10.x.y.z/32 (one CIDR identity each)
 // on TCP port 1000 + i % 5000: N policy-map keys and N ipcache entries.
-// Programmed = the agent's GET /v1/policies reports the applied revision as
-// programmed_revision (every map written). Idle = a 1 s window with under
+// Programmed = the agent's GET /v1/policies reports the write's resourceVersion
+// as programmed_revision (every map written). Idle = a 1 s window with under
 // 20 ms of agent CPU (2 %). CPU from /proc/<pid>/stat (utime + stime).
 // Baseline, same run: a 1-rule policy applied and measured the same way.
 import { readFileSync } from 'node:fs';
-import { DirectoryKubeStore } from '@tycho/kube';
 import type { PolicyRef } from '@tycho/policy';
 import { check, measurement, type Benchmark } from './benchmark.ts';
 import { startBenchNode } from './benchNode.ts';
@@ -60,7 +59,8 @@ export const policyScale: Benchmark = {
     const node = await startBenchNode(ctx, ['a']);
     const pid = node.agentPid;
     if (pid === undefined) throw new Error('the agent has no pid');
-    const store = new DirectoryKubeStore(node.kubeDir);
+    const apply = (rules: number) => Number(node.kube.put(policyWith(rules)).metadata.resourceVersion);
+    const remove = () => Number(node.kube.remove('CiliumNetworkPolicy', POLICY_REF.namespace, POLICY_REF.name).metadata.resourceVersion);
     type Status = { programmed_revision: number; endpoints: { pod_name: string; egress: { rules: number }; datapath_error?: string }[] };
 
     const waitIdle = async (): Promise<number> => {
@@ -75,7 +75,7 @@ export const policyScale: Benchmark = {
       await waitIdle();
       const cpuBefore = cpuMs(pid);
       const start = performance.now();
-      const revision = rules > 0 ? store.policies.apply([{ objects: [policyWith(rules)], file: 'bench' }]).revision : store.policies.delete([POLICY_REF]);
+      const revision = rules > 0 ? apply(rules) : remove();
       // Status probes every STATUS_PROBE_MS, each timed: the agent's event loop must keep answering.
       let worstStatusMs = 0;
       let probing = true;
@@ -119,13 +119,13 @@ export const policyScale: Benchmark = {
     })();
     ctx.log(`idle with no policy: ${(idleCpu * 100).toFixed(2)} % of a core`);
     // The idle cost with the largest policy in force (the poll must not parse it again).
-    store.policies.apply([{ objects: [policyWith(SIZES.at(-1)!)], file: 'bench' }]);
+    apply(SIZES.at(-1)!);
     await waitIdle();
     const heldBefore = cpuMs(pid);
     await sleep(5000);
     const heldCpu = (cpuMs(pid) - heldBefore) / 5000;
     ctx.log(`idle with the ${SIZES.at(-1)}-rule policy in force: ${(heldCpu * 100).toFixed(2)} % of a core`);
-    store.policies.delete([POLICY_REF]);
+    remove();
 
     const ten = rounds.find((r) => r.rules === 10_000)!;
     const measured = measurement(`10,000 rules apply → programmed (${ten.cpuSeconds.toFixed(2)} agent CPU-s until idle)`, 'ms', [ten.programmedMs]);

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
-import { buildServiceModel, compileServiceMaps, diffServiceMaps, ipv4ToNumber, numberToIpv4, serviceMapOps, type ServiceMapEntries } from '@tycho/services';
+import { buildServiceModel, compileServiceMaps, endpointSlicesFromPods, diffServiceMaps, ipv4ToNumber, numberToIpv4, serviceMapOps, type ServiceMapEntries, type ServiceModelInput } from '@tycho/services';
 import { ServiceDatapath } from '../packages/datapath/src/serviceDatapath.ts';
 import { check, measurement, pairedRatio, type Benchmark, type BenchmarkContext, type Measurement, type Variant } from './benchmark.ts';
 import { inNetns, ip, mustRun, NETNS_DIR, runCommand } from './systemCommand.ts';
@@ -81,8 +81,8 @@ interface ProbeRound {
 const clusterIp = (i: number): string => numberToIpv4(FIRST_CLUSTER_IP + i);
 const serviceName = (i: number): string => `svc-${i}`;
 
-/** The Kubernetes objects of `count` ClusterIP services, each selecting the two backend pods. */
-function kubeObjects(count: number): { services: V1Service[]; pods: V1Pod[]; nodes: V1Node[] } {
+/** The Kubernetes objects of `count` ClusterIP services, each with the EndpointSlice of the two backend pods its selector picks. */
+function kubeObjects(count: number): ServiceModelInput {
   const services: V1Service[] = Array.from({ length: count }, (_, i) => ({
     metadata: { name: serviceName(i), namespace: 'bench' },
     spec: { clusterIP: clusterIp(i), selector: { app: 'bench' }, ports: [{ name: 'http', port: SERVICE_PORT, targetPort: BACKEND_PORT }] },
@@ -93,7 +93,7 @@ function kubeObjects(count: number): { services: V1Service[]; pods: V1Pod[]; nod
     status: { podIP: address, hostIP: '10.250.2.1', conditions: [{ type: 'Ready', status: 'True' }] },
   }));
   const nodes: V1Node[] = [{ metadata: { name: NODE }, status: { addresses: [{ type: 'InternalIP', address: '10.250.2.1' }] } }];
-  return { services, pods, nodes };
+  return { services, endpointSlices: endpointSlicesFromPods(services, pods), nodes };
 }
 
 /** The model → map records path the agent takes, from Kubernetes objects to map entries. */

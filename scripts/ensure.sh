@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 log() { printf '[tycho-ensure] %s\n' "$*" >&2; }
 
 DEB_PACKAGES=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool iproute2 util-linux
-  iperf3 sockperf iptables nftables make g++ python3 pkg-config chromium prometheus)
+  iperf3 sockperf iptables nftables make g++ python3 pkg-config chromium prometheus openssl)
 
 install_debian_packages() {
   local missing=()

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { DatapathCounters, EndpointInfo, FlowEvent } from '@tycho/datapath';
-import { DirectoryKubeStore } from '@tycho/kube';
 import type { GetFlowsResponse } from '@tycho/flow';
 import { startAgent, type Agent, type AgentDatapath } from './agent.ts';
+import { startTestCluster, type TestCluster } from './clusterState.fixture.ts';
 
 /** Stands in for NodeDatapath: records attachments, lets the test emit events and losses. */
 class RecordingDatapath implements AgentDatapath {
@@ -38,13 +38,14 @@ class RecordingDatapath implements AgentDatapath {
 let dir: string;
 let datapath: RecordingDatapath;
 let agent: Agent;
+let cluster: TestCluster;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tycho-agent-'));
-  const store = new DirectoryKubeStore(join(dir, 'kube'));
-  store.put('pods', {
+  cluster = await startTestCluster();
+  cluster.put('pods', {
     metadata: { name: 'echo-a-6d9c8-x1', namespace: 'default', labels: { name: 'echo-a' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'echo-a-6d9c8', uid: 'u' }] },
-    spec: { nodeName: 'node-1', containers: [] },
+    spec: { nodeName: 'node-1', containers: [{ name: 'main', image: 'tycho/echo' }] },
     status: { podIP: '10.244.0.5' },
   });
   datapath = new RecordingDatapath();
@@ -52,7 +53,7 @@ beforeEach(async () => {
     nodeName: 'node-1',
     socketPath: join(dir, 'node-1', 'agent.sock'),
     stateDir: join(dir, 'node-1'),
-    kubeDir: join(dir, 'kube'),
+    cluster: cluster.clusterState('node-1'),
     ringCapacity: 63,
     datapath,
     lostEventsPollMs: 5,
@@ -61,6 +62,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await agent.stop();
+  await cluster.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

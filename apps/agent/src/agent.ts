@@ -1,14 +1,13 @@
-import { mkdirSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { join } from 'node:path';
 import { EventType, TraceReason, type FlowEvent, type NodeDatapath } from '@tycho/datapath';
-import { DirectoryKubeStore, type KubeStore } from '@tycho/kube';
+import { ReservedIdentity } from '@tycho/flow';
 import type { FlowMetrics } from '@tycho/metrics';
 import { createApiServer } from './apiServer.ts';
 import { EndpointManager } from './endpointManager.ts';
 import { createFlowEnricher, type EnrichedFlow } from './flowEnricher.ts';
 import { FqdnCache } from './fqdnCache.ts';
-import { IdentityAllocator } from './identityAllocator.ts';
+import { createClusterPolicyReader } from '@tycho/kube';
+import type { ClusterState } from './clusterState.ts';
 import { createInterfaceNameLookup } from './interfaceNames.ts';
 import { IpCache } from './ipCache.ts';
 import { createL7Tracker } from './l7Tracker.ts';
@@ -17,7 +16,7 @@ import { Observer } from './observer.ts';
 import { namePoliciesOnFlow } from './flowPolicies.ts';
 import { createRecordingPolicyDatapath, type PolicyDatapath } from './policyDatapath.ts';
 import { PolicyResolver } from './policyResolver.ts';
-import { createStoredPolicyReader } from './storedPolicies.ts';
+import { createIdentityView } from './securityIdentities.ts';
 import type { ServicesStatus } from './servicesController.ts';
 
 /** The part of NodeDatapath the agent uses; tests pass a recording implementation. */
@@ -27,12 +26,10 @@ export interface AgentOptions {
   nodeName: string;
   socketPath: string;
   stateDir: string;
-  /** Root of the KubeStore; identities are allocated under `<kubeDir>/identities/`. */
-  kubeDir: string;
+  /** The cluster through the Kubernetes API's informers (createClusterState); the agent serves once they have synced. */
+  cluster: ClusterState;
   ringCapacity?: number;
   datapath: AgentDatapath;
-  /** Defaults to a DirectoryKubeStore at `kubeDir`. */
-  kubeStore?: KubeStore;
   /** How often the datapath's lost-event counter is checked. */
   lostEventsPollMs?: number;
   /** Every enriched flow, payload included (the hook L7 parsing attaches to). */
@@ -43,10 +40,18 @@ export interface AgentOptions {
   hostAddressPollMs?: number;
   /** Hubble metrics: every flow the observer publishes feeds them; served on `listen` at GET /metrics. */
   metrics?: { flowMetrics: FlowMetrics; listen: ListenAddress };
-  /** The service load-balancer's controller, served at GET /v1/services. */
-  services?: { status(): ServicesStatus; serviceOfBackend?(address: string, port: number, protocol: 'TCP' | 'UDP'): { name: string; namespace: string } | undefined };
+  /** The service load-balancer's controller, served at GET /v1/services; scheduled on every cluster change. */
+  services?: {
+    status(): ServicesStatus;
+    schedule?(): void;
+    serviceOfBackend?(address: string, port: number, protocol: 'TCP' | 'UDP'): { name: string; namespace: string } | undefined;
+  };
+  /** How long a registration waits for its pod and identity to be known (default REGISTER_WAIT_MS). */
+  registerWaitMs?: number;
   log?: (message: string) => void;
 }
+
+const REGISTER_WAIT_MS = 5000;
 
 /**
  * One node's agent: restores and serves endpoints, turns datapath events into
@@ -54,17 +59,32 @@ export interface AgentOptions {
  */
 export async function startAgent(options: AgentOptions) {
   const log = options.log ?? ((message: string) => console.error(`[agent ${options.nodeName}] ${message}`));
-  mkdirSync(options.kubeDir, { recursive: true });
-  const identities = new IdentityAllocator(join(options.kubeDir, 'identities'));
+  const cluster = options.cluster;
+  // Handlers only enqueue: one reconcile of everything derived from the cluster runs per burst of changes.
+  let reconcileQueued = false;
+  let reconcile: () => void = () => {};
+  const enqueueReconcile = () => {
+    if (reconcileQueued) return;
+    reconcileQueued = true;
+    setImmediate(() => {
+      reconcileQueued = false;
+      reconcile();
+    });
+  };
+  const identities = createIdentityView(cluster.identities, { onChange: enqueueReconcile, log });
+  const unsubscribeCluster = cluster.subscribe(enqueueReconcile);
+  if (!cluster.hasSynced) log(`waiting for the Kubernetes API's caches: ${cluster.unsynced().join(', ')}`);
+  await cluster.synced;
+  log(`caches synced; pod CIDR ${cluster.podCidr() ?? '(the Node has no spec.podCIDR)'}`);
+  let closed = false;
   let endpoints: EndpointManager | undefined;
   const ipCache = new IpCache({
-    store: options.kubeStore ?? new DirectoryKubeStore(options.kubeDir),
+    store: cluster.view,
     identities,
     nodeName: options.nodeName,
     hostIPs: localAddresses(),
     localEndpointByIp: (ip) => endpoints?.byIp(ip),
   });
-  ipCache.watch(options.kubeDir);
   endpoints = new EndpointManager({
     stateDir: options.stateDir,
     datapath: options.datapath,
@@ -82,10 +102,10 @@ export async function startAgent(options: AgentOptions) {
     ...(flowMetrics ? { listener: { onFlow: (flow) => flowMetrics.processFlow(flow), onLost: (source, count) => flowMetrics.reportLost(source, count) } } : {}),
   });
   const policyDatapath = options.policyDatapath ?? createRecordingPolicyDatapath().datapath;
-  const policyStore = new DirectoryKubeStore(options.kubeDir);
+  const clusterPolicies = createClusterPolicyReader(cluster.informers);
   const policy: PolicyResolver = new PolicyResolver({
-    readPolicies: createStoredPolicyReader(policyStore.policies),
-    namespaceLabels: () => new Map(policyStore.listNamespaces().flatMap((ns) => (ns.metadata?.name ? [[ns.metadata.name, ns.metadata.labels ?? {}] as const] : []))),
+    readPolicies: clusterPolicies.read,
+    namespaceLabels: () => cluster.namespaceLabels(),
     identities: () => identities.list().map((record) => ({ id: record.identity, labels: record.labels })),
     endpoints: () => localEndpoints.list(),
     dnsRecords: () => fqdnCache.records(),
@@ -133,8 +153,8 @@ export async function startAgent(options: AgentOptions) {
   lostTimer.unref();
 
   // The ipcache's pod and node addresses: before the first resolution, and
-  // whenever the store or the local endpoints change (checked cheaply: the
-  // IpCache rebuilds only after a change under the kube dir).
+  // whenever the cluster or the local endpoints change (checked cheaply: the
+  // IpCache rebuilds only after an informer reported a change).
   let sentHostAddresses = '';
   const syncHostAddresses = () => {
     const byAddress = new Map(ipCache.addresses().map((entry) => [entry.address, entry]));
@@ -155,11 +175,50 @@ export async function startAgent(options: AgentOptions) {
   const hostAddressTimer = setInterval(syncHostAddresses, options.hostAddressPollMs ?? 250);
   hostAddressTimer.unref();
 
-  // Scheduled rather than run here: a store file that cannot be read is logged, never fatal to the agent.
+  /**
+   * A local endpoint whose pod's labels changed, or that waited on the
+   * reserved init identity, gets its identity again (re-registered with the
+   * same registration: same endpoint id, programs re-attached).
+   */
+  const reconcileEndpointIdentities = () => {
+    for (const endpoint of localEndpoints.list()) {
+      const security = ipCache.podSecurity(endpoint.namespace, endpoint.podName);
+      if (security.identity === endpoint.identity && security.labels.join('\n') === endpoint.labels.join('\n')) continue;
+      const { id: _id, identity: _identity, labels: _labels, ...registration } = endpoint;
+      try {
+        const updated = localEndpoints.register(registration);
+        log(`endpoint ${updated.id} (${updated.namespace}/${updated.podName}): identity ${endpoint.identity} -> ${updated.identity}`);
+      } catch (err) {
+        log(`endpoint ${endpoint.id} (${endpoint.namespace}/${endpoint.podName}): cannot update its identity: ${(err as Error).message}`);
+      }
+    }
+  };
+  /**
+   * Waits, at most REGISTER_WAIT_MS, until the informers have the pod and its
+   * label set has an identity: the CNI ADD can come right after the pod was
+   * bound, before its watch event. Past that the endpoint starts with the
+   * init identity and gets its own from the reconcile.
+   */
+  const podSettled = async (namespace: string, podName: string): Promise<void> => {
+    const deadline = Date.now() + (options.registerWaitMs ?? REGISTER_WAIT_MS);
+    while (Date.now() < deadline && !closed) {
+      if (ipCache.knowsPod(namespace, podName) && ipCache.podSecurity(namespace, podName).identity !== ReservedIdentity.init) return;
+      ipCache.markStale();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  reconcile = () => {
+    ipCache.markStale();
+    reconcileEndpointIdentities();
+    syncHostAddresses();
+    policy.schedule();
+    options.services?.schedule?.();
+  };
+  // Scheduled rather than run here: a policy that cannot be resolved is logged, never fatal to the agent.
   policy.schedule();
-  policy.watch(options.kubeDir);
   const endpointRegistry = {
-    register: (registration: Parameters<EndpointManager['register']>[0]) => {
+    register: async (registration: Parameters<EndpointManager['register']>[0]) => {
+      await podSettled(registration.namespace, registration.podName);
       const endpoint = localEndpoints.register(registration);
       syncHostAddresses();
       policy.schedule();
@@ -172,7 +231,14 @@ export async function startAgent(options: AgentOptions) {
     },
     list: () => localEndpoints.list(),
   };
-  const api = createApiServer({ observer, endpoints: endpointRegistry, policies: policy, log, ...(options.services ? { services: options.services } : {}) });
+  const api = createApiServer({
+    observer,
+    endpoints: endpointRegistry,
+    policies: policy,
+    kubernetes: { status: () => ({ synced: cluster.hasSynced, unsynced: cluster.unsynced(), ...(cluster.podCidr() ? { pod_cidr: cluster.podCidr() } : {}) }) },
+    log,
+    ...(options.services ? { services: options.services } : {}),
+  });
   await api.listen(options.socketPath);
   log(`listening on ${options.socketPath}`);
   const metricsServer = options.metrics ? await startMetricsServer(options.metrics.flowMetrics, options.metrics.listen) : undefined;
@@ -184,9 +250,12 @@ export async function startAgent(options: AgentOptions) {
     ipCache,
     policy,
     async stop(): Promise<void> {
+      closed = true;
       clearInterval(lostTimer);
       clearInterval(hostAddressTimer);
-      ipCache.close();
+      unsubscribeCluster();
+      identities.close();
+      clusterPolicies.close();
       policy.close();
       await Promise.all([api.close(), metricsServer?.close()]);
     },

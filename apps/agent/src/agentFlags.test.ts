@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAgentFlags } from './agentFlags.ts';
 
-const required = ['--node', 'node-1', '--socket', '/run/tycho/node-1/agent.sock', '--pin-dir', '/sys/fs/bpf/tycho/node-1', '--state-dir', '/run/tycho/node-1', '--kube-dir', '/run/tycho/lab/kube'];
+const required = ['--node', 'node-1', '--socket', '/run/tycho/node-1/agent.sock', '--pin-dir', '/sys/fs/bpf/tycho/node-1', '--state-dir', '/run/tycho/node-1'];
 
 describe('parseAgentFlags', () => {
   it('reads the required flags and applies the defaults', () => {
@@ -12,7 +12,6 @@ describe('parseAgentFlags', () => {
         socketPath: '/run/tycho/node-1/agent.sock',
         pinDir: '/sys/fs/bpf/tycho/node-1',
         stateDir: '/run/tycho/node-1',
-        kubeDir: '/run/tycho/lab/kube',
         ringCapacity: 4095,
         reportIntervalMs: 5000,
         l7Ports: [53, 80, 8080],
@@ -75,7 +74,13 @@ describe('parseAgentFlags', () => {
     const parsed = parseAgentFlags(['--node', 'node-1']);
     expect(parsed.kind).toBe('error');
     const message = parsed.kind === 'error' ? parsed.message : '';
-    for (const flag of ['--socket', '--pin-dir', '--state-dir', '--kube-dir']) expect(message).toContain(`${flag} is required`);
+    for (const flag of ['--socket', '--pin-dir', '--state-dir']) expect(message).toContain(`${flag} is required`);
+  });
+
+  it('reads --kubeconfig, and no longer takes --kube-dir', () => {
+    expect(parseAgentFlags([...required, '--kubeconfig', '/run/tycho/lab/kubeconfig-nodes'])).toMatchObject({ kind: 'config', config: { kubeconfig: '/run/tycho/lab/kubeconfig-nodes' } });
+    expect(parseAgentFlags([...required, '--kubeconfig', ''])).toEqual({ kind: 'error', message: '--kubeconfig: expected the path of a kubeconfig file' });
+    expect(parseAgentFlags([...required, '--kube-dir', '/run/tycho/lab/kube'])).toMatchObject({ kind: 'error', message: expect.stringContaining("Unknown option '--kube-dir'") });
   });
 
   it.each([

@@ -5,20 +5,22 @@ import { createFlowMetrics } from '@tycho/metrics';
 import { DEFAULT_MAGLEV_TABLE_SIZE, MAGLEV_TABLE_SIZES } from '@tycho/services';
 import { parseListenAddress, type ListenAddress } from './metricsServer.ts';
 
-export const AGENT_USAGE = `Usage: tycho-agent --node <name> --socket <path> --pin-dir <dir> --state-dir <dir> --kube-dir <dir> [options]
+export const AGENT_USAGE = `Usage: tycho-agent --node <name> --socket <path> --pin-dir <dir> --state-dir <dir> [--kubeconfig <path>] [options]
 
 Tycho's per-node agent: attaches the datapath to pods the CNI plugin registers,
 turns datapath events into Hubble flows and serves them. Run it inside the
 node's network namespace.
 
 Required:
-  --node <name>            name of this node (as in the KubeStore), e.g. node-1
+  --node <name>            name of this node (its Node object), e.g. node-1
   --socket <path>          unix socket for the agent API, e.g. /run/tycho/node-1/agent.sock
   --pin-dir <dir>          bpffs directory of this node's pinned maps, e.g. /sys/fs/bpf/tycho/node-1
   --state-dir <dir>        where endpoint state persists, e.g. /run/tycho/node-1
-  --kube-dir <dir>         KubeStore root shared by all agents, e.g. /run/tycho/lab/kube
 
 Options:
+  --kubeconfig <path>      kubeconfig of the Kubernetes API the agent watches, e.g.
+                           /run/tycho/lab/kubeconfig-nodes; without it: $KUBECONFIG, else the
+                           pod's service account (in-cluster), else ~/.kube/config
   --ring-capacity <n>      flows kept for observe; 2^k-1 (default ${DEFAULT_RING_CAPACITY})
   --report-interval <dur>  how often long-lived connections are reported, 100ms to 24h (default 5s)
   --l7-ports <list>        ports whose payload is captured for L7, at most 8 (default 53,80,8080)
@@ -53,7 +55,7 @@ const agentFlagsSchema = z.object({
   socket: z.string({ error: '--socket is required' }).min(1),
   'pin-dir': z.string({ error: '--pin-dir is required' }).min(1),
   'state-dir': z.string({ error: '--state-dir is required' }).min(1),
-  'kube-dir': z.string({ error: '--kube-dir is required' }).min(1),
+  kubeconfig: z.string().min(1, '--kubeconfig: expected the path of a kubeconfig file').optional(),
   'ring-capacity': z
     .string()
     .default(String(DEFAULT_RING_CAPACITY))
@@ -145,7 +147,8 @@ export interface AgentConfig {
   socketPath: string;
   pinDir: string;
   stateDir: string;
-  kubeDir: string;
+  /** The kubeconfig given with --kubeconfig; absent: found the Kubernetes way (loadKubeConfig). */
+  kubeconfig?: string;
   ringCapacity: number;
   reportIntervalMs: number;
   l7Ports: number[];
@@ -178,7 +181,7 @@ export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
         socket: { type: 'string' },
         'pin-dir': { type: 'string' },
         'state-dir': { type: 'string' },
-        'kube-dir': { type: 'string' },
+        kubeconfig: { type: 'string' },
         'ring-capacity': { type: 'string' },
         'report-interval': { type: 'string' },
         'l7-ports': { type: 'string' },
@@ -211,7 +214,7 @@ export function parseAgentFlags(argv: string[]): ParsedAgentFlags {
       socketPath: flags.socket,
       pinDir: flags['pin-dir'],
       stateDir: flags['state-dir'],
-      kubeDir: flags['kube-dir'],
+      ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
       ringCapacity: flags['ring-capacity'],
       reportIntervalMs: flags['report-interval'],
       l7Ports: flags['l7-ports'],

@@ -3,11 +3,12 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { FlowEvent } from '@tycho/datapath';
 import type { Flow } from '@tycho/flow';
-import { DirectoryKubeStore } from '@tycho/kube';
 import { policyObjectsFromText } from '@tycho/policy';
 import { startAgent, type Agent, type AgentDatapath } from './agent.ts';
+import { startTestCluster, type TestCluster } from './clusterState.fixture.ts';
 import { createRecordingPolicyDatapath, type RecordingPolicyDatapath } from './policyDatapath.ts';
 import type { PolicyResolverStatus } from './policyResolver.ts';
 
@@ -22,21 +23,21 @@ spec:
 `;
 
 let dir: string;
-let store: DirectoryKubeStore;
+let cluster: TestCluster;
 let policyDatapath: RecordingPolicyDatapath;
 let agent: Agent;
 let emit: (batch: FlowEvent[]) => void = () => {};
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tycho-agent-policy-'));
-  store = new DirectoryKubeStore(join(dir, 'kube'));
+  cluster = await startTestCluster();
   const pod = (name: string, app: string, ip: string) => ({
     metadata: { name, namespace: 'default', labels: { name: app } },
-    spec: { nodeName: 'node-1', containers: [] },
+    spec: { nodeName: 'node-1', containers: [{ name: 'main', image: 'tycho/echo' }] },
     status: { podIP: ip },
   });
-  store.put('pods', pod('client-1', 'pod-to-a-allowed-cnp', '10.244.0.7'));
-  store.put('pods', pod('echo-a-1', 'echo-a', '10.244.0.8'));
+  cluster.put('pods', pod('client-1', 'pod-to-a-allowed-cnp', '10.244.0.7'));
+  cluster.put('pods', pod('echo-a-1', 'echo-a', '10.244.0.8'));
   const datapath: AgentDatapath = {
     attachEndpoint: () => {},
     detachEndpoint: () => {},
@@ -51,7 +52,7 @@ beforeEach(async () => {
     nodeName: 'node-1',
     socketPath: join(dir, 'node-1', 'agent.sock'),
     stateDir: join(dir, 'node-1'),
-    kubeDir: join(dir, 'kube'),
+    cluster: cluster.clusterState('node-1'),
     ringCapacity: 63,
     datapath,
     policyDatapath: policyDatapath.datapath,
@@ -60,6 +61,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await agent.stop();
+  await cluster.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -91,26 +93,27 @@ function synFrom(endpointId: number, dport: number, dropReason = 0): FlowEvent {
 }
 
 describe('agent policy', () => {
-  it("gives the policy datapath's ipcache every pod address with its identity, and follows the store", async () => {
+  it("gives the policy datapath's ipcache every pod address with its identity, and follows the API server", async () => {
     const identityOf = (address: string) => policyDatapath.hostAddresses().find((host) => host.address === address)?.identity;
     await vi.waitFor(() => expect(identityOf('10.244.0.8')).toBeGreaterThanOrEqual(256));
     expect(policyDatapath.hostAddresses().find((host) => host.address === '10.244.0.7')).toMatchObject({ local: true });
     expect(identityOf('10.244.0.7')).not.toBe(identityOf('10.244.0.8'));
 
-    store.put('pods', { metadata: { name: 'echo-b-1', namespace: 'default', labels: { name: 'echo-b' } }, spec: { nodeName: 'node-2', containers: [] }, status: { podIP: '10.244.1.9' } });
+    cluster.put('pods', { metadata: { name: 'echo-b-1', namespace: 'default', labels: { name: 'echo-b' } }, spec: { nodeName: 'node-2', containers: [{ name: 'main', image: 'tycho/echo' }] }, status: { podIP: '10.244.1.9' } });
     await vi.waitFor(() => expect(policyDatapath.hostAddresses().find((host) => host.address === '10.244.1.9')).toMatchObject({ local: false }), { timeout: 5_000 });
   });
 
-  it('resolves a registered endpoint and re-resolves when a policy is applied to the store', async () => {
+  it('resolves a registered endpoint and re-resolves when a policy is applied through the API server', async () => {
     const id = await registerClient();
     await vi.waitFor(() => expect(policyDatapath.endpoints.get(id)?.egress?.enforced).toBe(false));
 
-    store.policies.apply([{ objects: policyObjectsFromText(ALLOWED_CNP) }]);
+    const applied = cluster.put('ciliumnetworkpolicies', policyObjectsFromText(ALLOWED_CNP)[0] as KubernetesObject);
     await vi.waitFor(() => expect(policyDatapath.endpoints.get(id)?.egress?.enforced).toBe(true), { timeout: 10_000 });
-    expect(policyDatapath.endpoints.get(id)?.egress?.keys.map((key) => [key.protocol, key.port, key.deny])).toEqual([[6, 8080, false]]);
+    // echo-a's identity may still be being allocated through the API when the policy first resolves.
+    await vi.waitFor(() => expect(policyDatapath.endpoints.get(id)?.egress?.keys.map((key) => [key.protocol, key.port, key.deny])).toEqual([[6, 8080, false]]), { timeout: 10_000 });
 
     const status = JSON.parse((await call('GET', '/v1/policies')).body) as PolicyResolverStatus;
-    expect(status.revision).toBe(1);
+    expect(status.revision).toBe(Number(applied.metadata.resourceVersion));
     expect(status.endpoints).toEqual([
       {
         id, namespace: 'default', pod_name: 'client-1', identity: expect.any(Number),
@@ -120,8 +123,9 @@ describe('agent policy', () => {
       },
     ]);
 
-    store.policies.delete([{ kind: 'CiliumNetworkPolicy', namespace: 'default', name: 'pod-to-a-allowed-cnp' }]);
+    const deleted = cluster.remove('ciliumnetworkpolicies', 'default', 'pod-to-a-allowed-cnp');
     await vi.waitFor(() => expect(policyDatapath.endpoints.get(id)?.egress?.enforced).toBe(false), { timeout: 10_000 });
+    expect(agent.policy.revision).toBe(Number(deleted.metadata.resourceVersion));
 
     await call('DELETE', '/v1/endpoints/c1');
     await vi.waitFor(() => expect(policyDatapath.calls.at(-1)).toEqual({ op: 'removeEndpoint', endpointId: id }));
@@ -129,16 +133,16 @@ describe('agent policy', () => {
 
   it('names the allowing policy on a forwarded flow and the denying one on a policy drop', async () => {
     const id = await registerClient();
-    store.policies.apply([{ objects: policyObjectsFromText(ALLOWED_CNP) }]);
+    const revision = Number(cluster.put('ciliumnetworkpolicies', policyObjectsFromText(ALLOWED_CNP)[0] as KubernetesObject).metadata.resourceVersion);
     await vi.waitFor(() => expect(agent.policy.policyOf(id)?.egress.enforced).toBe(true), { timeout: 10_000 });
 
     emit([synFrom(id, 8080), synFrom(id, 9090, 133)]);
     const held: Flow[] = [];
     agent.observer.getFlows({ number: 10 }, { send: (response) => response.flow && held.push(response.flow), end: () => {} });
     const [forwarded, dropped] = held;
-    expect(forwarded).toMatchObject({ verdict: 'FORWARDED', egress_allowed_by: [{ kind: 'CiliumNetworkPolicy', namespace: 'default', name: 'pod-to-a-allowed-cnp', revision: 1 }] });
+    expect(forwarded).toMatchObject({ verdict: 'FORWARDED', egress_allowed_by: [{ kind: 'CiliumNetworkPolicy', namespace: 'default', name: 'pod-to-a-allowed-cnp', revision }] });
     expect(forwarded?.egress_denied_by).toBeUndefined();
-    expect(dropped).toMatchObject({ verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED', egress_denied_by: [{ name: 'pod-to-a-allowed-cnp', revision: 1 }] });
+    expect(dropped).toMatchObject({ verdict: 'DROPPED', drop_reason_desc: 'POLICY_DENIED', egress_denied_by: [{ name: 'pod-to-a-allowed-cnp', revision }] });
     // Hubble's field order: the policy fields come before Summary.
     expect(Object.keys(forwarded ?? {}).slice(-2)).toEqual(['egress_allowed_by', 'Summary']);
   });

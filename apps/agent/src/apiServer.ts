@@ -16,7 +16,8 @@ import { describeSchemaIssues } from './schemaIssues.ts';
 
 /** What the API needs from the endpoint manager. */
 export interface EndpointRegistry {
-  register(registration: EndpointRegistration): LocalEndpoint;
+  /** May wait (bounded) for the pod to be known: the agent resolves its identity through the API. */
+  register(registration: EndpointRegistration): LocalEndpoint | Promise<LocalEndpoint>;
   deregister(containerId: string): void;
   list(): LocalEndpoint[];
 }
@@ -28,6 +29,8 @@ export interface ApiServerOptions {
   policies?: { status(): PolicyResolverStatus };
   /** What `GET /v1/services` shows: the service frontends and backends this node load-balances. */
   services?: { status(): ServicesStatus };
+  /** `kubernetes` in `GET /v1/status`: whether the agent's informers have synced, and this node's pod CIDR. */
+  kubernetes?: { status(): { synced: boolean; unsynced: string[]; pod_cidr?: string } };
   log?: (message: string) => void;
 }
 
@@ -75,7 +78,7 @@ export function createApiServer(options: ApiServerOptions) {
     const method = req.method ?? 'GET';
     if (path === '/v1/status') {
       if (method !== 'GET') return methodNotAllowed(res, 'GET');
-      return sendJson(res, 200, options.observer.status());
+      return sendJson(res, 200, { ...options.observer.status(), ...(options.kubernetes ? { kubernetes: options.kubernetes.status() } : {}) });
     }
     if (path === '/v1/policies') {
       if (method !== 'GET') return methodNotAllowed(res, 'GET');
@@ -96,7 +99,7 @@ export function createApiServer(options: ApiServerOptions) {
       if (!parsed.success) {
         return sendJson(res, 400, { error: `invalid endpoint: ${describeSchemaIssues(parsed.error, 'body')}` });
       }
-      const endpoint = options.endpoints.register(parsed.data);
+      const endpoint = await options.endpoints.register(parsed.data);
       log(`endpoint ${endpoint.id} registered: ${endpoint.namespace}/${endpoint.podName} ${endpoint.ipv4} identity ${endpoint.identity}`);
       return sendJson(res, 201, { id: endpoint.id, identity: endpoint.identity });
     }

@@ -6,5 +6,5 @@ export { AgentRefusal, observeAgent, type ObserveHandlers, type ObserveStream } 
 export { followAgent, type FollowHandlers, type FollowOptions } from './followClient.ts';
 export { AgentStatusTimeout, fetchAgentStatus } from './statusClient.ts';
 export { observeRequestSchema, parseObserveRequest, type GetFlowsRequest } from './observeRequestSchema.ts';
-export { securityLabels } from './identityAllocator.ts';
+export { securityLabels } from './securityIdentities.ts';
 export { createEndpointInterner, INTERNED_ENDPOINTS, MAX_INTERNED_ENDPOINTS, OBSERVE_ENCODING_PARAM, type ObserveEncoding } from './observerEncoding.ts';

@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FlowEvent } from '@tycho/datapath';
-import { DirectoryKubeStore } from '@tycho/kube';
+import { startTestCluster, type TestCluster } from './clusterState.fixture.ts';
+import type { ClusterState } from './clusterState.ts';
 import { createFlowEnricher } from './flowEnricher.ts';
-import { IdentityAllocator } from './identityAllocator.ts';
 import { IpCache, type LocalEndpointView } from './ipCache.ts';
+import { createIdentityView, securityLabels, type IdentityView } from './securityIdentities.ts';
 
 const BOOT_EPOCH_MS = Date.UTC(2024, 0, 1);
 
@@ -41,28 +39,44 @@ function flowEvent(overrides: Partial<FlowEvent> = {}): FlowEvent {
   };
 }
 
-let kubeDir: string;
-let store: DirectoryKubeStore;
-let identities: IdentityAllocator;
+let cluster: TestCluster;
+let state: ClusterState;
+let view: IdentityView & { close(): void };
+/** The cluster's informers, for the IpCache: a test reads them once they hold what it wrote. */
+let store: ClusterState['view'];
 const localEndpoints = new Map<string, LocalEndpointView>();
 
-function addPod(namespace: string, name: string, node: string, ip: string, labels: Record<string, string>, replicaSet?: string): void {
-  store.put('pods', {
+/** The identity the API holds for a label set (the test waited for it to be allocated). */
+const identities = {
+  identityFor(labels: readonly string[]): number {
+    const identity = view.identityOf(labels);
+    if (identity === undefined) throw new Error(`no identity for ${labels.join(',')} yet`);
+    return identity;
+  },
+};
+
+/** Writes a pod through the API server and waits until the informers have it and its identity. */
+async function addPod(namespace: string, name: string, node: string, ip: string, labels: Record<string, string>, replicaSet?: string): Promise<void> {
+  cluster.put('pods', {
     metadata: {
       name,
       namespace,
       labels,
       ...(replicaSet ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: replicaSet, uid: 'u', controller: true }] } : {}),
     },
-    spec: { nodeName: node, containers: [] },
+    spec: { nodeName: node, containers: [{ name: 'main', image: 'tycho/echo' }] },
     status: { podIP: ip, hostIP: node === 'node-1' ? '172.18.0.2' : '172.18.0.3' },
+  });
+  await vi.waitFor(() => {
+    expect(state.informers.informer('pods').get(namespace, name)).toBeDefined();
+    expect(view.identityOf(securityLabels(namespace, labels))).toBeDefined();
   });
 }
 
 function enricher(extra: Partial<Parameters<typeof createFlowEnricher>[0]> = {}) {
   const ipCache = new IpCache({
     store,
-    identities,
+    identities: view,
     nodeName: 'node-1',
     localEndpointByIp: (ip) => localEndpoints.get(ip),
   });
@@ -76,17 +90,23 @@ function enricher(extra: Partial<Parameters<typeof createFlowEnricher>[0]> = {})
   });
 }
 
-beforeEach(() => {
-  kubeDir = mkdtempSync(join(tmpdir(), 'tycho-kube-'));
-  store = new DirectoryKubeStore(kubeDir);
-  identities = new IdentityAllocator(join(kubeDir, 'identities'));
+beforeEach(async () => {
+  cluster = await startTestCluster();
+  state = cluster.clusterState('node-1');
+  await state.synced;
+  view = createIdentityView(state.identities, { onChange: () => {} });
+  store = state.view;
   localEndpoints.clear();
-  store.put('nodes', { metadata: { name: 'node-1' }, status: { addresses: [{ type: 'InternalIP', address: '172.18.0.2' }] } });
-  store.put('nodes', { metadata: { name: 'node-2' }, status: { addresses: [{ type: 'InternalIP', address: '172.18.0.3' }] } });
-  addPod('default', 'pod-to-a-5f7c9-abcde', 'node-1', '10.244.0.5', { name: 'pod-to-a' }, 'pod-to-a-5f7c9');
-  addPod('default', 'echo-a-6d9c8-fghij', 'node-2', '10.244.1.7', { name: 'echo-a' }, 'echo-a-6d9c8');
+  cluster.put('nodes', { metadata: { name: 'node-1' }, status: { addresses: [{ type: 'InternalIP', address: '172.18.0.2' }] } });
+  cluster.put('nodes', { metadata: { name: 'node-2' }, status: { addresses: [{ type: 'InternalIP', address: '172.18.0.3' }] } });
+  await addPod('default', 'pod-to-a-5f7c9-abcde', 'node-1', '10.244.0.5', { name: 'pod-to-a' }, 'pod-to-a-5f7c9');
+  await addPod('default', 'echo-a-6d9c8-fghij', 'node-2', '10.244.1.7', { name: 'echo-a' }, 'echo-a-6d9c8');
+  await vi.waitFor(() => expect(state.informers.informer('nodes').size).toBe(2));
 });
-afterEach(() => rmSync(kubeDir, { recursive: true, force: true }));
+afterEach(async () => {
+  view.close();
+  await cluster.close();
+});
 
 describe('flow enricher', () => {
   it('names the service of a backend: destination_service on requests, source_service on replies', () => {
@@ -293,11 +313,11 @@ describe('flow enricher', () => {
     expect(enricher().enrich(flowEvent({ payload })).payload).toBe(payload);
   });
 
-  it('sees a pod added to the store after an unknown-address miss once the rate limit allows', () => {
+  it('sees a pod added to the API server after an unknown-address miss once the rate limit allows', async () => {
     let now = 0;
-    const ipCache = new IpCache({ store, identities, nodeName: 'node-1', missRefreshIntervalMs: 1000, now: () => now });
+    const ipCache = new IpCache({ store, identities: view, nodeName: 'node-1', missRefreshIntervalMs: 1000, now: () => now });
     expect(ipCache.lookup('10.244.1.9').labels).toEqual(['reserved:world']);
-    addPod('default', 'late-1', 'node-2', '10.244.1.9', { name: 'late' });
+    await addPod('default', 'late-1', 'node-2', '10.244.1.9', { name: 'late' });
     now = 500;
     expect(ipCache.lookup('10.244.1.9').labels).toEqual(['reserved:world']);
     now = 1000;

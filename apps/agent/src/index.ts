@@ -4,7 +4,7 @@ export { createApiServer, type ApiServer, type EndpointRegistry } from './apiSer
 export { EndpointManager, type EndpointDatapath, type LocalEndpoint } from './endpointManager.ts';
 export { endpointRegistrationSchema, type EndpointRegistration } from './endpointRegistration.ts';
 export { createFlowEnricher, type EnrichedFlow, type FlowEnricher } from './flowEnricher.ts';
-export { IdentityAllocator, securityLabels } from './identityAllocator.ts';
+export { createIdentityView, securityLabels, type IdentityView } from './securityIdentities.ts';
 export { IpCache, workloadsOf, type IpCacheEntry } from './ipCache.ts';
 export { observeRequestSchema, parseObserveRequest, type GetFlowsRequest } from './observeRequestSchema.ts';
 export { Observer, type FlowStream, type FlowStreamSink } from './observer.ts';

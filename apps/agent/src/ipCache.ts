@@ -1,8 +1,8 @@
 import { isIPv4 } from 'node:net';
 import type { V1Pod } from '@kubernetes/client-node';
-import { watchKubeStore, type KubeStore } from '@tycho/kube';
 import { ReservedIdentity, reservedIdentityLabels, type ReservedIdentityName, type Workload } from '@tycho/flow';
-import { securityLabels, type IdentityAllocator } from './identityAllocator.ts';
+import type { ClusterView } from './clusterState.ts';
+import { securityLabels, type IdentityView } from './securityIdentities.ts';
 
 /** What the agent knows about the owner of an IP address. */
 export interface IpCacheEntry {
@@ -25,7 +25,7 @@ export interface LocalEndpointView {
   podName: string;
 }
 
-/** Security identity and labels of a pod, resolved from the KubeStore. */
+/** Security identity and labels of a pod, resolved from the informers' pods and the cluster's identities. */
 export interface PodSecurity {
   identity: number;
   labels: string[];
@@ -33,8 +33,8 @@ export interface PodSecurity {
 }
 
 export interface IpCacheOptions {
-  store: KubeStore;
-  identities: IdentityAllocator;
+  store: Pick<ClusterView, 'listPods' | 'listNodes'>;
+  identities: Pick<IdentityView, 'identityOf'>;
   nodeName: string;
   /** Addresses of this node that are not in its Node object (e.g. from its interfaces). */
   hostIPs?: readonly string[];
@@ -47,15 +47,16 @@ export interface IpCacheOptions {
 /**
  * IP → endpoint metadata, for local and remote pods, this node (reserved
  * identity host), other nodes (remote-node) and everything else (world).
- * Built from the KubeStore; rebuilt when the store's directory changes, and on
- * a lookup miss at most once per `missRefreshIntervalMs`.
+ * Built from the informers' caches; rebuilt after `markStale` (the agent calls
+ * it on every change the informers report or an identity becoming known), and
+ * on a lookup miss at most once per `missRefreshIntervalMs`. A pod whose
+ * identity no agent has allocated yet is left out until it has one.
  */
 export class IpCache {
   private entries = new Map<string, IpCacheEntry>();
   private pods = new Map<string, V1Pod>();
   private stale = true;
   private lastRefreshMs = Number.NEGATIVE_INFINITY;
-  private watcher: { close(): void } | undefined;
   private readonly now: () => number;
   private readonly missRefreshIntervalMs: number;
 
@@ -86,12 +87,28 @@ export class IpCache {
     return entry ?? reservedEntry('world');
   }
 
-  /** Identity, labels and workload of a pod by name; pods the store does not have get their namespace label only. */
+  /**
+   * Identity, labels and workload of a pod by name; pods the informers have
+   * not seen get their namespace label only. Until its label set has an
+   * identity the pod has the reserved `init` identity, as a Cilium endpoint
+   * does while its labels are resolved; the agent re-registers it once known.
+   */
   podSecurity(namespace: string, podName: string): PodSecurity {
     if (this.stale || !this.pods.has(podKey(namespace, podName))) this.refresh();
     const pod = this.pods.get(podKey(namespace, podName));
     const labels = securityLabels(namespace, pod?.metadata?.labels);
-    return { identity: this.options.identities.identityFor(labels), labels, workloads: pod ? workloadsOf(pod) : [] };
+    return { identity: this.options.identities.identityOf(labels) ?? ReservedIdentity.init, labels, workloads: pod ? workloadsOf(pod) : [] };
+  }
+
+  /** Whether the informers have this pod. */
+  knowsPod(namespace: string, podName: string): boolean {
+    if (this.stale || !this.pods.has(podKey(namespace, podName))) this.refresh();
+    return this.pods.has(podKey(namespace, podName));
+  }
+
+  /** Rebuild at the next read: the pods, nodes or identities changed. */
+  markStale(): void {
+    this.stale = true;
   }
 
   /**
@@ -117,9 +134,11 @@ export class IpCache {
       const ip = pod.status?.podIP;
       if (!ip || pod.spec?.hostNetwork) continue;
       const labels = securityLabels(namespace, pod.metadata?.labels);
+      const identity = this.options.identities.identityOf(labels);
+      if (identity === undefined) continue;
       const workloads = workloadsOf(pod);
       entries.set(ip, {
-        identity: this.options.identities.identityFor(labels),
+        identity,
         labels,
         namespace,
         podName: name,
@@ -143,19 +162,6 @@ export class IpCache {
     this.pods = pods;
     this.stale = false;
     this.lastRefreshMs = this.now();
-  }
-
-  /** Rebuild on the next lookup whenever something under `dir` (the KubeStore root) changes. */
-  watch(dir: string): void {
-    this.watcher?.close();
-    this.watcher = watchKubeStore(dir, () => {
-      this.stale = true;
-    });
-  }
-
-  close(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
   }
 }
 

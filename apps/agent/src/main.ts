@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { NodeDatapath, NodePortDatapath, PolicyMaps, ServiceDatapath } from '@tycho/datapath';
-import { DirectoryKubeStore } from '@tycho/kube';
+import { KubeConfigError, loadKubeConfig, type LoadedKubeConfig } from '@tycho/kube';
 import { createFlowMetrics } from '@tycho/metrics';
 import { startAgent } from './agent.ts';
 import { AGENT_USAGE, parseAgentFlags } from './agentFlags.ts';
 import { createBpfPolicyDatapath } from './bpfPolicyDatapath.ts';
+import { createClusterState } from './clusterState.ts';
 import { ServicesController } from './servicesController.ts';
 
 const PAYLOAD_MAX = 256;
@@ -18,6 +19,18 @@ if (parsed.kind === 'error') {
   process.stderr.write(`${lines.join('')}\n${AGENT_USAGE}`);
 }
 const config = parsed.kind === 'config' ? parsed.config : await exitWhenWritten(parsed.kind === 'help' ? 0 : 2);
+const log = (message: string) => console.error(`[agent ${config.nodeName}] ${message}`);
+
+let kube: LoadedKubeConfig;
+try {
+  kube = await loadKubeConfig(config.kubeconfig === undefined ? {} : { kubeconfigPath: config.kubeconfig });
+} catch (err) {
+  if (!(err instanceof KubeConfigError)) throw err;
+  process.stderr.write(`tycho-agent: ${err.message}\n`);
+  kube = await exitWhenWritten(2);
+}
+log(`Kubernetes API ${kube.server} (from ${kube.from})`);
+const cluster = createClusterState({ kubeConfig: kube.kubeConfig, nodeName: config.nodeName, log });
 
 const datapath = NodeDatapath.open({
   pinDir: config.pinDir,
@@ -36,7 +49,7 @@ const services =
   serviceDatapath && config.cgroup
     ? new ServicesController({
         nodeName: config.nodeName,
-        store: new DirectoryKubeStore(config.kubeDir),
+        store: cluster.view,
         datapath: serviceDatapath,
         kubeProxyReplacement: {
           socketLB: true,
@@ -48,11 +61,13 @@ const services =
         lbAlgorithm: nodePortDatapath ? config.lbAlgorithm : 'random',
         maglevTableSize: config.maglevTableSize,
         stateFile: join(config.stateDir, 'services.json'),
-        log: (message) => console.error(`[agent ${config.nodeName}] ${message}`),
+        log,
       })
     : undefined;
 if (services && serviceDatapath && config.cgroup) {
-  // Maps first, so the programs never see a half-programmed node.
+  // Maps first, so the programs never see a half-programmed node; and from the synced caches,
+  // or the first write would empty the maps a previous agent left serving.
+  await cluster.synced;
   services.sync();
   try {
     serviceDatapath.attach(config.cgroup);
@@ -68,13 +83,12 @@ if (services && serviceDatapath && config.cgroup) {
       await exitWhenWritten(1);
     }
   }
-  services.watch(config.kubeDir);
 }
 const agent = await startAgent({
   nodeName: config.nodeName,
   socketPath: config.socketPath,
   stateDir: config.stateDir,
-  kubeDir: config.kubeDir,
+  cluster,
   ringCapacity: config.ringCapacity,
   datapath,
   policyDatapath: createBpfPolicyDatapath(policyMaps),
@@ -85,6 +99,7 @@ const agent = await startAgent({
 async function shutdown(signal: string): Promise<void> {
   console.error(`[agent ${config.nodeName}] ${signal}: stopping (datapath programs stay attached)`);
   await agent.stop();
+  await cluster.close();
   services?.close();
   nodePortDatapath?.close();
   serviceDatapath?.close();

@@ -1,4 +1,3 @@
-import { watchKubeStore } from '@tycho/kube';
 import {
   CidrIdentityAllocator,
   type DnsRecord,
@@ -26,8 +25,8 @@ export interface PolicyEndpointView {
 }
 
 export interface PolicyResolverOptions {
-  /** The policies in force and the store's revision; throws when the store cannot be read (the last good set is kept). */
-  readPolicies: () => { revision: number; policies: Policy[] };
+  /** The policies in force, their revision and the stored objects that do not parse (left out); throws when they cannot be read (the last good set is kept). */
+  readPolicies: () => { revision: number; policies: Policy[]; invalid?: readonly string[] };
   /** Labels of namespaces by name; namespaces not listed get only `kubernetes.io/metadata.name`. */
   namespaceLabels: () => ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** Every workload identity of the cluster. */
@@ -37,8 +36,6 @@ export interface PolicyResolverOptions {
   datapath: PolicyDatapath;
   /** Epoch milliseconds. */
   now?: () => number;
-  /** How often the policy revision is checked besides file-system events. */
-  pollMs?: number;
   log?: (message: string) => void;
 }
 
@@ -66,12 +63,14 @@ export interface PolicyResolverStatus {
   next_dns_expiry?: string;
   /** Why the last read of the policies failed (the last good ones stay in force). */
   error?: string;
+  /** Stored policy objects that do not parse, each with what is wrong: they are not in force, the others are. */
+  invalid_policies?: string[];
 }
 
 /**
  * The agent's policy loop: resolves the policies of this node's endpoints
  * whenever policies, identities, namespaces, endpoints or DNS answers
- * change, and when a DNS answer a toFQDNs rule uses runs out; hands changed
+ * change (the agent schedules it on its informers' changes), and when a DNS answer a toFQDNs rule uses runs out; hands changed
  * results to the PolicyDatapath, and keeps them for naming policies on flows.
  * A PolicyEngine does the work, only what a change calls for, in steps: the
  * resolver gives way to the event loop between them, so that the observer,
@@ -97,8 +96,7 @@ export class PolicyResolver {
   private sentCidrs = new Map<number, Identity>();
   private nextExpiryMs: number | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private watcher: { close(): void } | undefined;
+  private invalid: readonly string[] = [];
   private running: Promise<void> | undefined;
   private again = false;
   private scheduled = false;
@@ -203,27 +201,6 @@ export class PolicyResolver {
     this.armDnsExpiry(nextDnsExpiry(fqdnSelectorsOf(this.policies), records, nowMs), nowMs);
   }
 
-  /**
-   * Re-resolves on every change under the KubeStore root (policies,
-   * identities, namespaces, pods) and, in case an event is missed, whenever
-   * the policy revision moved at the poll.
-   */
-  watch(kubeDir: string): void {
-    this.watcher?.close();
-    // Every directory of the store on its own (a policies directory made later
-    // included): the store replaces files by rename, which Node's recursive
-    // watch on Linux reports only the first time.
-    this.watcher = watchKubeStore(kubeDir, () => this.schedule());
-    this.pollTimer = setInterval(() => {
-      try {
-        if (this.options.readPolicies().revision !== this.revisionNumber) this.schedule();
-      } catch (err) {
-        this.log(`policies: ${(err as Error).message}`);
-      }
-    }, this.options.pollMs ?? 1000);
-    this.pollTimer.unref();
-  }
-
   /** The resolved policy of a local endpoint. */
   policyOf(endpointId: number): EndpointPolicy | undefined {
     return this.engine.policyOf(endpointId);
@@ -263,21 +240,22 @@ export class PolicyResolver {
       cidr_identities: this.cidrList.length,
       ...(this.nextExpiryMs !== undefined ? { next_dns_expiry: new Date(this.nextExpiryMs).toISOString() } : {}),
       ...(this.readError ? { error: this.readError } : {}),
+      ...(this.invalid.length > 0 ? { invalid_policies: [...this.invalid] } : {}),
     };
   }
 
   close(): void {
     this.closed = true;
-    this.watcher?.close();
-    clearInterval(this.pollTimer);
     clearTimeout(this.expiryTimer);
   }
 
   private readPolicies(): void {
     try {
-      const { revision, policies } = this.options.readPolicies();
+      const { revision, policies, invalid = [] } = this.options.readPolicies();
+      for (const problem of invalid) if (!this.invalid.includes(problem)) this.log(`policies: left out: ${problem}`);
       this.policies = policies;
       this.revisionNumber = revision;
+      this.invalid = invalid;
       this.readError = undefined;
     } catch (err) {
       const message = (err as Error).message;

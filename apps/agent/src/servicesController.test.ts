@@ -1,7 +1,8 @@
 import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
-import type { ServiceMapEntries, ServiceMapOp } from '@tycho/services';
-import { describe, expect, it } from 'vitest';
+import { endpointSlicesFromPods, type ServiceMapEntries, type ServiceMapOp } from '@tycho/services';
+import { describe, expect, it, vi } from 'vitest';
 
+import { startTestCluster } from './clusterState.fixture.ts';
 import { ServicesController, type ServiceLbDatapath } from './servicesController.ts';
 
 const nodes: V1Node[] = [
@@ -35,7 +36,8 @@ function recordingDatapath() {
 function controller(state: { services: V1Service[]; pods: V1Pod[] }, datapath: ServiceLbDatapath, lbAlgorithm?: 'random' | 'maglev') {
   return new ServicesController({
     nodeName: 'node-1',
-    store: { listServices: () => state.services, listPods: () => state.pods, listNodes: () => nodes },
+    // The EndpointSlices Kubernetes' controller would write for these pods.
+    store: { listServices: () => state.services, listEndpointSlices: () => endpointSlicesFromPods(state.services, state.pods), listNodes: () => nodes },
     datapath,
     kubeProxyReplacement: { socketLB: true, cgroup: '/sys/fs/cgroup/unified/tycho/node-1', nodePortFromOutside: false },
     ...(lbAlgorithm ? { lbAlgorithm } : {}),
@@ -114,5 +116,43 @@ describe('ServicesController', () => {
     expect(calls.apply).toHaveLength(0);
     expect(services.status().error).toMatch(/^cannot build the service model: Service default\/bad: spec\.ports\[0\]\.nodePort: /);
     expect(services.status().services).toHaveLength(3);
+  });
+
+  it('serves a selector-less Service from hand-made EndpointSlices read through the API server, and follows a slice change', async () => {
+    const cluster = await startTestCluster();
+    try {
+      const state = cluster.clusterState('node-1');
+      await state.synced;
+      for (const node of nodes) cluster.put('nodes', node);
+      cluster.put('services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'external-db', namespace: 'default' }, spec: { clusterIP: '10.96.0.70', ports: [{ name: 'sql', port: 5432, protocol: 'TCP' }] } });
+      const slice = (addresses: string[]) => ({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: 'external-db-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'external-db' } },
+        addressType: 'IPv4',
+        endpoints: addresses.map((address) => ({ addresses: [address], conditions: { ready: true } })),
+        ports: [{ name: 'sql', port: 15432, protocol: 'TCP' }],
+      });
+      cluster.put('endpointslices', slice(['192.168.10.5']));
+      const { datapath } = recordingDatapath();
+      const services = new ServicesController({
+        nodeName: 'node-1',
+        store: state.view,
+        datapath,
+        kubeProxyReplacement: { socketLB: true, nodePortFromOutside: false },
+        debounceMs: 1,
+      });
+      const unsubscribe = state.subscribe(() => services.schedule());
+      const backendsOf = () => services.status().services.filter((row) => row.frontend.address === '10.96.0.70').flatMap((row) => row.backends.map((b) => `${b.address}:${b.port}`));
+      services.schedule();
+      await vi.waitFor(() => expect(backendsOf()).toEqual(['192.168.10.5:15432']));
+
+      cluster.put('endpointslices', slice(['192.168.10.5', '192.168.10.6']));
+      await vi.waitFor(() => expect(backendsOf()).toEqual(['192.168.10.5:15432', '192.168.10.6:15432']));
+      unsubscribe();
+      services.close();
+    } finally {
+      await cluster.close();
+    }
   });
 });

@@ -1,5 +1,4 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { watchKubeStore, type KubeStore } from '@tycho/kube';
 import {
   BackendServiceIndex,
   buildServiceModel,
@@ -14,6 +13,7 @@ import {
   type ServiceMapOp,
   type ServiceName,
 } from '@tycho/services';
+import type { ClusterView } from './clusterState.ts';
 
 /** What the controller needs of the kernel side (ServiceDatapath in @tycho/datapath; tests record). */
 export interface ServiceLbDatapath {
@@ -51,15 +51,14 @@ export interface ServicesStatus {
 
 export interface ServicesControllerOptions {
   nodeName: string;
-  store: KubeStore;
+  /** The informers' caches; the agent calls `schedule` on their changes. */
+  store: Pick<ClusterView, 'listServices' | 'listEndpointSlices' | 'listNodes'>;
   datapath: ServiceLbDatapath;
   kubeProxyReplacement: KubeProxyReplacementStatus;
   /** Where ids and addresses persist across agent restarts (JSON), so a service keeps its id. */
   stateFile?: string;
-  /** How long to gather store changes before rebuilding. */
+  /** How long to gather informer changes before rebuilding. */
   debounceMs?: number;
-  /** A rebuild at least this often, in case a file watch event is missed. */
-  pollMs?: number;
   /**
    * Backend choice for per-packet traffic from outside (Cilium's
    * loadBalancer.algorithm): `maglev` (default) gives every routable frontend
@@ -75,8 +74,8 @@ export interface ServicesControllerOptions {
 type Previous = NonNullable<ServiceModelOptions['previous']>;
 
 /**
- * The node's service load-balancer control loop: Services, Pods and Nodes
- * from the KubeStore → `buildServiceModel` (ids and addresses kept from the
+ * The node's service load-balancer control loop: Services, EndpointSlices
+ * and Nodes from the informers' caches → `buildServiceModel` (ids and addresses kept from the
  * model before) → this node's map records → only the changes written, in
  * `serviceMapOps`' safe order. The first write after a start is a full sync,
  * because the pinned maps may still hold an older agent's entries. A model
@@ -91,8 +90,6 @@ export class ServicesController {
   private revisionNumber = 0;
   private lastError: string | undefined;
   private lastErrorLogged: string | undefined;
-  private watcher: { close(): void } | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
   private debounceTimer: NodeJS.Timeout | undefined;
   private readonly log: (message: string) => void;
 
@@ -112,7 +109,7 @@ export class ServicesController {
     try {
       const { store } = this.options;
       model = buildServiceModel(
-        { services: store.listServices(), pods: store.listPods(), nodes: store.listNodes() },
+        { services: store.listServices(), endpointSlices: store.listEndpointSlices(), nodes: store.listNodes() },
         this.previous ? { previous: this.previous } : {},
       );
       next = compileServiceMaps(model, this.options.nodeName, {
@@ -149,7 +146,7 @@ export class ServicesController {
     }
   }
 
-  /** Rebuilds soon, gathering a burst of store changes into one rebuild. */
+  /** Rebuilds soon, gathering a burst of informer changes into one rebuild. */
   schedule(): void {
     if (this.debounceTimer) return;
     this.debounceTimer = setTimeout(() => {
@@ -157,14 +154,6 @@ export class ServicesController {
       this.sync();
     }, this.options.debounceMs ?? 50);
     this.debounceTimer.unref();
-  }
-
-  /** Rebuilds whenever something under the KubeStore directory changes, and every pollMs. */
-  watch(kubeDir: string): void {
-    this.watcher?.close();
-    this.watcher = watchKubeStore(kubeDir, () => this.schedule());
-    this.pollTimer = setInterval(() => this.schedule(), this.options.pollMs ?? 2000);
-    this.pollTimer.unref();
   }
 
   /** The one service whose backend this is (for `destination_service` on flows). */
@@ -183,9 +172,6 @@ export class ServicesController {
   }
 
   close(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
-    clearInterval(this.pollTimer);
     clearTimeout(this.debounceTimer);
     this.debounceTimer = undefined;
   }
@@ -196,7 +182,7 @@ export class ServicesController {
 
   private fail(message: string): void {
     this.lastError = message;
-    // The poll retries every few seconds; say it once until it changes.
+    // Every change retries; say it once until it changes.
     if (message !== this.lastErrorLogged) this.log(message);
     this.lastErrorLogged = message;
   }

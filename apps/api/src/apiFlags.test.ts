@@ -5,7 +5,7 @@ describe('API flags', () => {
   it('defaults to :32321 on every address, agents under /run/tycho and apps/web/dist', () => {
     expect(parseApiFlags([])).toEqual({
       kind: 'config',
-      config: { port: 32321, host: '0.0.0.0', socketDir: '/run/tycho', agents: [], webDir: DEFAULT_WEB_DIR, kubeDir: undefined },
+      config: { port: 32321, host: '0.0.0.0', socketDir: '/run/tycho', agents: [], webDir: DEFAULT_WEB_DIR, kubeconfig: undefined },
     });
     expect(DEFAULT_WEB_DIR).toMatch(/apps\/web\/dist$/);
   });
@@ -19,6 +19,12 @@ describe('API flags', () => {
         { node: 'node-2', transport: 'tcp', host: '10.0.0.5', port: 4244 },
       ],
     });
+  });
+
+  it('takes --kubeconfig, and no longer --kube-dir', () => {
+    expect(parseApiFlags(['--kubeconfig', '/run/tycho/lab/kubeconfig'])).toMatchObject({ kind: 'config', config: { kubeconfig: '/run/tycho/lab/kubeconfig' } });
+    expect(parseApiFlags(['--kubeconfig', ''])).toEqual({ kind: 'error', message: '--kubeconfig: expected the path of a kubeconfig file' });
+    expect(parseApiFlags(['--kube-dir', '/run/tycho/lab/kube'])).toMatchObject({ kind: 'error', message: expect.stringContaining("Unknown option '--kube-dir'") });
   });
 
   it('names the flag that is wrong', () => {

@@ -21,8 +21,10 @@ Options:
                         node-1=ws+unix:///run/tycho/node-1/agent.sock:/v1/observe
                         node-2=ws://10.0.0.5:4244/v1/observe
   --web-dir <dir>       the built web app (default ${DEFAULT_WEB_DIR})
-  --kube-dir <dir>      KubeStore root, for namespaces of pods without flows yet
-                        (the lab's is /run/tycho/lab/kube)
+  --kubeconfig <path>   kubeconfig of the Kubernetes API (namespaces, pods, policies), e.g.
+                        /run/tycho/lab/kubeconfig; without it: $KUBECONFIG, else the pod's
+                        service account (in-cluster), else ~/.kube/config, else none
+                        (GET /api/v1/policies then answers 503)
   -h, --help            show this help
 `;
 
@@ -32,7 +34,7 @@ export interface ApiConfig {
   socketDir: string | undefined;
   agents: AgentAddress[];
   webDir: string;
-  kubeDir: string | undefined;
+  kubeconfig: string | undefined;
 }
 
 export type ParsedApiFlags = { kind: 'help' } | { kind: 'error'; message: string } | { kind: 'config'; config: ApiConfig };
@@ -49,7 +51,7 @@ export function parseApiFlags(argv: readonly string[]): ParsedApiFlags {
         'socket-dir': { type: 'string' },
         agent: { type: 'string', multiple: true },
         'web-dir': { type: 'string' },
-        'kube-dir': { type: 'string' },
+        kubeconfig: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -59,6 +61,7 @@ export function parseApiFlags(argv: readonly string[]): ParsedApiFlags {
     return { kind: 'error', message: (err as Error).message };
   }
   if (values.help) return { kind: 'help' };
+  if (values.kubeconfig === '') return { kind: 'error', message: '--kubeconfig: expected the path of a kubeconfig file' };
   const portText = values.port ?? String(DEFAULT_PORT);
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65_535) return { kind: 'error', message: `--port: '${portText}' is not a port (0-65535)` };
@@ -81,7 +84,7 @@ export function parseApiFlags(argv: readonly string[]): ParsedApiFlags {
       socketDir,
       agents,
       webDir: values['web-dir'] ?? DEFAULT_WEB_DIR,
-      kubeDir: values['kube-dir'],
+      kubeconfig: values.kubeconfig,
     },
   };
 }

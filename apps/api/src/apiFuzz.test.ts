@@ -2,7 +2,7 @@
 // generated input the answer is a success or a clear error naming the parameter, and the API
 // process (the real main.ts, spawned, against real agents in this process) still answers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { parse as parseQuery } from 'node:querystring';
@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Flow } from '@tycho/flow';
+import { createCiliumCrds, startTestApiServer, type TestApiServer } from '@tycho/kube/labApiServer.fixture';
 import {
   abbreviated,
   flowFilterListJson,
@@ -63,8 +64,8 @@ let agents: TestAgent[] = [];
 let api: SpawnedApi;
 
 /** Starts the real API process (apps/api/src/main.ts) on a free loopback port. */
-async function spawnApi(socketDir: string, kubeDir: string, webDir: string): Promise<SpawnedApi> {
-  const child = spawn(process.execPath, ['--import', 'tsx', apiMain, '--port', '0', '--host', '127.0.0.1', '--socket-dir', socketDir, '--kube-dir', kubeDir, '--web-dir', webDir], {
+async function spawnApi(socketDir: string, kubeconfig: string, webDir: string): Promise<SpawnedApi> {
+  const child = spawn(process.execPath, ['--import', 'tsx', apiMain, '--port', '0', '--host', '127.0.0.1', '--socket-dir', socketDir, '--kubeconfig', kubeconfig, '--web-dir', webDir], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -108,13 +109,15 @@ async function expectApiAlive(): Promise<void> {
   expect(JSON.parse(health.text)).toEqual({ status: 'ok' });
 }
 
+let kubeApi: TestApiServer | undefined;
+
 /** The API's log, from every process started for the fuzz tests. */
 const apiLogs: (() => string)[] = [];
 
 /** Starts the API, or starts it again when an earlier input ended it, so that each input (and each shrink of it) meets a live API. */
 async function ensureApiRunning(): Promise<void> {
   if (api?.child.exitCode === null && api.child.signalCode === null) return;
-  api = await spawnApi(join(dir, 'run'), join(dir, 'kube'), join(dir, 'web'));
+  api = await spawnApi(join(dir, 'run'), join(dir, 'kubeconfig'), join(dir, 'web'));
   await waitFor(async () => {
     const answer = await get('/api/v1/flows?since=2024-01-01T00:00:00Z');
     return answer.status === 200 && (JSON.parse(answer.text) as { flows: unknown[] }).flows.length === 8;
@@ -124,7 +127,10 @@ async function ensureApiRunning(): Promise<void> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tycho-api-fuzz-'));
   mkdirSync(join(dir, 'run'));
-  mkdirSync(join(dir, 'kube'));
+  // The Kubernetes API the API process reads namespaces, pods and policies from: the lab's double.
+  kubeApi = await startTestApiServer();
+  createCiliumCrds(kubeApi.store);
+  writeFileSync(join(dir, 'kubeconfig'), (await kubeApi.kubeConfig()).exportConfig());
   agents = ['node-1', 'node-2'].map((node) => testAgent(join(dir, 'run'), node));
   for (const agent of agents) {
     await agent.start();
@@ -134,6 +140,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await kubeApi?.close();
   if (api?.child.exitCode === null) {
     const exited = new Promise((resolve) => api.child.once('exit', resolve));
     api.child.kill('SIGTERM');

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentAddress } from '@tycho/agent/client';
-import type { KubeStore } from '@tycho/kube';
+import type { ApiCluster } from './apiCluster.ts';
 import { AgentRelay, type AgentRelayOptions } from './agentRelay.ts';
 import { createApp } from './app.ts';
 import { MetricsTimeline } from './metricsTimeline.ts';
@@ -17,7 +17,7 @@ export interface TychoApiOptions {
   /** A fixed list of agents. */
   agents?: readonly AgentAddress[];
   webDir: string;
-  kube?: KubeStore;
+  kube?: ApiCluster;
   relay?: Omit<AgentRelayOptions, 'agents' | 'socketDir' | 'log'>;
   stream?: Pick<StreamHubOptions, 'batchMs' | 'maxBufferedBytes' | 'maxPendingFlows' | 'messageBurst' | 'messagesPerSecond' | 'replayChunkEntries' | 'now'>;
   serviceMaps?: ServiceMapServiceOptions;

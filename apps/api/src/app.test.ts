@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GetFlowsResponse } from '@tycho/flow';
-import { DirectoryKubeStore } from '@tycho/kube';
+import { createCiliumCrds, startTestApiServer } from '@tycho/kube/labApiServer.fixture';
+import { createApiCluster } from './apiCluster.ts';
 import type { NodeView, RelayStatus } from './agentRelay.ts';
 import { flowAt, kubeSystemFlow, startTestCluster, testAgent, uuids, waitFor, type TestCluster } from './testAgents.ts';
 
@@ -151,11 +152,15 @@ describe('GET /api/v1/nodes and /api/v1/status', () => {
 });
 
 describe('GET /api/v1/namespaces', () => {
-  it('lists the namespaces of flows and of pods', async () => {
-    const kubeDir = mkdtempSync(join(tmpdir(), 'tycho-api-kube-'));
+  it('lists the namespaces of flows, of pods and the Namespaces of the Kubernetes API', async () => {
+    const server = await startTestApiServer();
+    createCiliumCrds(server.store);
+    const kube = createApiCluster({ kubeConfig: await server.kubeConfig() });
     try {
-      const kube = new DirectoryKubeStore(kubeDir);
-      kube.put('pods', { metadata: { name: 'quiet-1', namespace: 'quiet' } });
+      server.store.create(server.resource('', 'v1', 'namespaces'), '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'quiet' } });
+      server.store.create(server.resource('', 'v1', 'namespaces'), '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'empty' } });
+      server.store.create(server.resource('', 'v1', 'pods'), 'quiet', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'quiet-1', namespace: 'quiet' }, spec: { containers: [{ name: 'main', image: 'tycho/echo' }] } });
+      await kube.synced;
       cluster = await startTestCluster(['node-1'], { kube });
       cluster.agents[0]?.publish(flowAt('node-1', 1), kubeSystemFlow('node-1', 2));
       const c = cluster;
@@ -163,9 +168,11 @@ describe('GET /api/v1/namespaces', () => {
         const list = ((await c.get('/api/v1/namespaces')).body as { namespaces: string[] }).namespaces;
         return list.includes('kube-system') ? list : undefined;
       }, 'kube-system among the namespaces');
-      expect(namespaces).toEqual(['default', 'kube-system', 'quiet']);
+      // The API server double makes Kubernetes' own namespaces, as kube-apiserver does.
+      expect(namespaces).toEqual(['default', 'empty', 'kube-node-lease', 'kube-public', 'kube-system', 'quiet']);
     } finally {
-      rmSync(kubeDir, { recursive: true, force: true });
+      await kube.close();
+      await server.close();
     }
   });
 });

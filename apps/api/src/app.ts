@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { KubeStore } from '@tycho/kube';
 import { compileFilters } from '@tycho/filters';
 import type { AgentRelay } from './agentRelay.ts';
 import { parseFlowsQuery, parseServiceMapQuery } from './flowQuery.ts';
 import { parseMetricsQuery } from './metricsQuery.ts';
 import type { MetricsTimeline } from './metricsTimeline.ts';
+import type { ApiCluster } from './apiCluster.ts';
 import type { NamespaceCatalog } from './namespaceCatalog.ts';
 import { policiesRouter } from './policiesApi.ts';
 import type { ServiceMapService } from './serviceMapService.ts';
@@ -16,8 +16,8 @@ export interface AppOptions {
   serviceMaps: ServiceMapService;
   namespaces: NamespaceCatalog;
   metrics: MetricsTimeline;
-  /** The KubeStore, for GET /api/v1/policies. */
-  kube?: KubeStore;
+  /** The cluster through the Kubernetes API's informers, for GET /api/v1/policies. */
+  kube?: ApiCluster;
   /** The built web app (apps/web/dist); served with index.html for every other path. */
   webDir: string;
   now?: () => number;

@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DirectoryKubeStore } from '@tycho/kube';
+import { createCiliumCrds, startTestApiServer, type TestApiServer } from '@tycho/kube/labApiServer.fixture';
+import type { KubeObject } from '@tycho/lab-apiserver';
 import { policyObjectsFromText } from '@tycho/policy';
+import { createApiCluster } from './apiCluster.ts';
 import type { PolicyList } from './policiesApi.ts';
 import { startTestCluster, type TestCluster } from './testAgents.ts';
 
@@ -34,31 +33,53 @@ spec:
 `;
 
 let cluster: TestCluster | undefined;
-let kubeDir: string | undefined;
+let apiServer: TestApiServer | undefined;
+let kube: ReturnType<typeof createApiCluster> | undefined;
 afterEach(async () => {
   await cluster?.close();
   cluster = undefined;
-  if (kubeDir) rmSync(kubeDir, { recursive: true, force: true });
+  await kube?.close();
+  kube = undefined;
+  await apiServer?.close();
+  apiServer = undefined;
 });
 
+/** The resource of a stored object's kind on the lab API server double. */
+const RESOURCE_OF: Record<string, [string, string, string]> = {
+  Pod: ['', 'v1', 'pods'],
+  Namespace: ['', 'v1', 'namespaces'],
+  CiliumNetworkPolicy: ['cilium.io', 'v2', 'ciliumnetworkpolicies'],
+  CiliumClusterwideNetworkPolicy: ['cilium.io', 'v2', 'ciliumclusterwidenetworkpolicies'],
+  NetworkPolicy: ['networking.k8s.io', 'v1', 'networkpolicies'],
+};
+
+function create(server: TestApiServer, object: KubeObject): KubeObject {
+  const [group, version, plural] = RESOURCE_OF[object.kind ?? ''] ?? ['', '', ''];
+  const resource = server.resource(group, version, plural);
+  return server.store.create(resource, resource.namespaced ? (object.metadata.namespace ?? 'default') : '', object);
+}
+
 describe('GET /api/v1/policies', () => {
-  it('lists the stored policies with the pods each selects on every node and the directions it enforces there', async () => {
-    kubeDir = mkdtempSync(join(tmpdir(), 'tycho-api-kube-'));
-    const store = new DirectoryKubeStore(kubeDir);
+  it('lists the policies stored in the Kubernetes API with the pods each selects on every node and the directions it enforces there', async () => {
+    const server = await startTestApiServer();
+    apiServer = server;
+    createCiliumCrds(server.store);
+    create(server, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: { team: 'a' } } });
     const pod = (namespace: string, name: string, app: string, node: string) =>
-      store.put('pods', { metadata: { name, namespace, labels: { name: app } }, spec: { nodeName: node, containers: [] }, status: { podIP: '10.244.0.9' } });
+      create(server, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels: { name: app } }, spec: { nodeName: node, containers: [{ name: 'main', image: 'tycho/echo' }] }, status: { podIP: '10.244.0.9' } });
     pod('default', 'client-1', 'pod-to-a-allowed-cnp', 'node-1');
     pod('default', 'echo-a-1', 'echo-a', 'node-2');
     pod('default', 'echo-a-2', 'echo-a', 'node-1');
     pod('team-a', 'worker-1', 'worker', 'node-2');
-    store.put('namespaces', { metadata: { name: 'team-a', labels: { team: 'a' } } });
-    store.policies.apply([{ objects: policyObjectsFromText(POLICIES) }]);
+    const stored = policyObjectsFromText(POLICIES).map((object) => create(server, { ...(object as KubeObject), metadata: { namespace: 'default', ...(object as KubeObject).metadata } }));
 
-    cluster = await startTestCluster(['node-1'], { kube: store });
+    kube = createApiCluster({ kubeConfig: await server.kubeConfig() });
+    await kube.synced;
+    cluster = await startTestCluster(['node-1'], { kube });
     const response = await cluster.get('/api/v1/policies');
     expect(response.status).toBe(200);
     expect(response.body as PolicyList).toEqual({
-      revision: 1,
+      revision: Math.max(...stored.map((object) => Number(object.metadata.resourceVersion))),
       policies: [
         {
           kind: 'CiliumClusterwideNetworkPolicy', namespace: '', name: 'team-a-only',
@@ -79,10 +100,24 @@ describe('GET /api/v1/policies', () => {
     });
   });
 
-  it('answers 503 saying what is missing when the API has no KubeStore', async () => {
+  it('lists a stored policy that does not parse under invalid, and the others as they are', async () => {
+    const server = await startTestApiServer();
+    apiServer = server;
+    createCiliumCrds(server.store);
+    create(server, { apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: { name: 'broken', namespace: 'default' }, spec: { endpointSelector: { matchLabels: { name: 'x' } }, egress: [{ toPorts: [{ ports: [{ port: '99999', protocol: 'TCP' }] }] }] } });
+    create(server, { ...(policyObjectsFromText(POLICIES)[0] as KubeObject), metadata: { name: 'pod-to-a-allowed-cnp', namespace: 'default' } });
+    kube = createApiCluster({ kubeConfig: await server.kubeConfig() });
+    await kube.synced;
+    cluster = await startTestCluster(['node-1'], { kube });
+    const body = (await cluster.get('/api/v1/policies')).body as PolicyList;
+    expect(body.policies.map((policy) => policy.name)).toEqual(['pod-to-a-allowed-cnp']);
+    expect(body.invalid).toEqual([expect.stringContaining('CiliumNetworkPolicy default/broken')]);
+  });
+
+  it('answers 503 saying what is missing when the API has no Kubernetes API', async () => {
     cluster = await startTestCluster(['node-1']);
     const response = await cluster.get('/api/v1/policies');
     expect(response.status).toBe(503);
-    expect((response.body as { error: string }).error).toMatch(/^no policy store: start the API with --kube-dir/);
+    expect((response.body as { error: string }).error).toMatch(/^no Kubernetes API: start the API with --kubeconfig/);
   });
 });

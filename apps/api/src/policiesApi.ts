@@ -1,13 +1,7 @@
 import { Router } from 'express';
 import { securityLabels } from '@tycho/agent/client';
-import type { KubeStore, PolicyCollection } from '@tycho/kube';
 import { namespaceIdentityLabels, policyRefKey, resolveEndpointPolicies } from '@tycho/policy';
-
-/** A KubeStore that also holds namespaces and the policies collection (the lab's DirectoryKubeStore). */
-type PolicyKubeStore = KubeStore & {
-  readonly policies: PolicyCollection;
-  listNamespaces(): { metadata?: { name?: string; labels?: Record<string, string> } }[];
-};
+import type { ApiCluster } from './apiCluster.ts';
 
 /** A pod a policy selects, with the directions that policy makes default-deny for it. */
 export interface SelectedPod {
@@ -26,22 +20,21 @@ export interface PolicyListItem {
 }
 
 export interface PolicyList {
+  /** The highest resourceVersion of a policy change the API has seen. */
   revision: number;
   policies: PolicyListItem[];
-}
-
-function hasPolicies(kube: KubeStore | undefined): kube is PolicyKubeStore {
-  return kube !== undefined && 'policies' in kube && 'listNamespaces' in kube;
+  /** Stored policy objects that do not parse, each with what is wrong (no agent enforces them). */
+  invalid?: string[];
 }
 
 /**
- * The policies of the KubeStore, each with the pods it selects: selection is
+ * The policies stored in the Kubernetes API, each with the pods it selects: selection is
  * computed here from the pods' labels and their namespaces' labels, as the
  * agents compute it, so it covers pods on every node whether or not their
  * agent is connected.
  */
-export function listPolicies(kube: PolicyKubeStore): PolicyList {
-  const { revision, policies } = kube.policies.policies();
+export function listPolicies(kube: Omit<ApiCluster, 'hasSynced'>): PolicyList {
+  const { revision, policies, invalid } = kube.policies();
   const namespaceLabels = new Map(kube.listNamespaces().flatMap((ns) => (ns.metadata?.name ? [[ns.metadata.name, ns.metadata.labels ?? {}] as const] : [])));
   const pods = kube.listPods().filter((pod) => pod.metadata?.name && !pod.spec?.hostNetwork);
   const resolved = resolveEndpointPolicies(
@@ -72,15 +65,19 @@ export function listPolicies(kube: PolicyKubeStore): PolicyList {
     selects.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.pod_name.localeCompare(b.pod_name));
     return { ...policy.ref, selects };
   });
-  return { revision, policies: items };
+  return { revision, policies: items, ...(invalid.length > 0 ? { invalid } : {}) };
 }
 
 /** `GET /api/v1/policies` (docs/contracts.md, "Issue 5 control plane"). */
-export function policiesRouter(kube: KubeStore | undefined): Router {
+export function policiesRouter(kube: ApiCluster | undefined): Router {
   const router = Router();
   router.get('/api/v1/policies', (_req, res) => {
-    if (!hasPolicies(kube)) {
-      res.status(503).json({ error: 'no policy store: start the API with --kube-dir (the lab passes /run/tycho/lab/kube)' });
+    if (!kube) {
+      res.status(503).json({ error: 'no Kubernetes API: start the API with --kubeconfig (the lab passes /run/tycho/lab/kubeconfig)' });
+      return;
+    }
+    if (!kube.hasSynced) {
+      res.status(503).json({ error: 'the policy informers have not listed the Kubernetes API yet; try again shortly' });
       return;
     }
     res.json(listPolicies(kube));

@@ -12,6 +12,7 @@ import { CommanderError } from 'commander';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abbreviated, fuzzParameters, fuzzTimeoutMs, hostileString, hostileTime, HOSTILE_REGEXES, hugeDuration, longString, STACK_FRAME, withDisplay } from '@tycho/fuzz';
+import { createCiliumCrds, startTestApiServer, type TestApiServer } from '@tycho/kube/labApiServer.fixture';
 import { createProgram } from './program.ts';
 
 const tychoBin = fileURLToPath(new URL('../bin/tycho.mjs', import.meta.url));
@@ -21,7 +22,9 @@ const STALL_MS = 10_000;
 let dir: string;
 /** No agent sockets here: observe, service list and status find nothing to ask. */
 let emptySocketDir: string;
-let kubeDir: string;
+/** A scratch Kubernetes API (the lab's server double) for the policy commands, and its kubeconfig. */
+let kubeApi: TestApiServer;
+let kubeconfig: string;
 /** A loopback URL nothing listens on. */
 let closedApi: string;
 /** Policy files to apply or delete: valid, invalid, not YAML, deeply nested, huge. */
@@ -38,9 +41,11 @@ async function closedPort(): Promise<number> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tycho-cli-fuzz-'));
   emptySocketDir = join(dir, 'run');
-  kubeDir = join(dir, 'kube');
   mkdirSync(emptySocketDir);
-  mkdirSync(kubeDir);
+  kubeApi = await startTestApiServer();
+  createCiliumCrds(kubeApi.store);
+  kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, (await kubeApi.kubeConfig()).exportConfig());
   closedApi = `http://127.0.0.1:${await closedPort()}`;
   const files: Record<string, string> = {
     'allow.yaml': 'apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: allow, namespace: default}\nspec:\n  endpointSelector: {matchLabels: {app: echo-a}}\n  ingress: [{fromEndpoints: [{matchLabels: {app: pod-to-a}}]}]\n',
@@ -60,7 +65,8 @@ beforeAll(async () => {
   policyFiles.push(join(dir, 'missing.yaml'), dir);
 });
 
-afterAll(() => {
+afterAll(async () => {
+  await kubeApi.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -108,7 +114,7 @@ const OBSERVE_VALUE_FLAGS: Record<string, fc.Arbitrary<string>> = {
 };
 const OBSERVE_BOOLEAN_FLAGS = ['--all', '-f', '--follow', '--print-node-name', '--not', '-4', '-6'];
 /** Tokens that are no flag of the command, or flags in unusual spellings. */
-const STRAY_TOKENS = fc.oneof(fc.constantFrom('--bogus', '-x', 'extra', '-', '--last=5', '--since=', '-f5', '-46', '--no-follow', '---'), hostileString.filter((token) => !token.startsWith('--socket-dir') && !token.startsWith('--server') && !token.startsWith('--kube-dir')));
+const STRAY_TOKENS = fc.oneof(fc.constantFrom('--bogus', '-x', 'extra', '-', '--last=5', '--since=', '-f5', '-46', '--no-follow', '---'), hostileString.filter((token) => !token.startsWith('--socket-dir') && !token.startsWith('--server') && !token.startsWith('--kubeconfig')));
 
 /** Flags in any order: a flag with its value, a boolean flag, or now and then a stray token. */
 function flags(valueFlags: Record<string, fc.Arbitrary<string>>, booleanFlags: readonly string[], maxLength = 6): fc.Arbitrary<Argv> {
@@ -123,7 +129,7 @@ function flags(valueFlags: Record<string, fc.Arbitrary<string>>, booleanFlags: r
 
 /**
  * Complete command lines. Each ends with the directories and URL that keep
- * it hermetic (an empty socket dir, a scratch KubeStore, a closed API port):
+ * it hermetic (an empty socket dir, a scratch Kubernetes API, a closed API port):
  * generated values are always consumed by their own flag, so these last
  * flags are parsed as flags and win over any earlier value.
  */
@@ -138,10 +144,10 @@ function argvs(): fc.Arbitrary<Argv> {
   const policyFile = fc.constantFrom(...policyFiles);
   const policyRef = oneOfOrHostile('cnp/default/allow', 'ccnp/x', 'knp/default/y', 'cnp/', 'default/allow', 'cnp/default/allow/extra', '//');
   const policy = fc.oneof(
-    fc.array(policyFile, { minLength: 1, maxLength: 3 }).map((files) => ['policy', 'apply', '-f', ...files, '--kube-dir', kubeDir]),
-    fc.tuple(fc.array(policyRef, { maxLength: 3 }), fc.option(policyFile)).map(([refs, file]) => ['policy', 'delete', ...refs, ...(file ? ['-f', file] : []), '--kube-dir', kubeDir]),
-    flags({ '-o': oneOfOrHostile('table', 'json', 'yaml') }, [], 2).map((argv) => ['policy', 'list', ...argv, '--kube-dir', kubeDir]),
-    fc.tuple(policyRef, flags({ '-o': oneOfOrHostile('yaml', 'json', 'table') }, [], 2)).map(([ref, argv]) => ['policy', 'get', ref, ...argv, '--kube-dir', kubeDir]),
+    fc.array(policyFile, { minLength: 1, maxLength: 3 }).map((files) => ['policy', 'apply', '-f', ...files, '--kubeconfig', kubeconfig]),
+    fc.tuple(fc.array(policyRef, { maxLength: 3 }), fc.option(policyFile)).map(([refs, file]) => ['policy', 'delete', ...refs, ...(file ? ['-f', file] : []), '--kubeconfig', kubeconfig]),
+    flags({ '-o': oneOfOrHostile('table', 'json', 'yaml') }, [], 2).map((argv) => ['policy', 'list', ...argv, '--kubeconfig', kubeconfig]),
+    fc.tuple(policyRef, flags({ '-o': oneOfOrHostile('yaml', 'json', 'table') }, [], 2)).map(([ref, argv]) => ['policy', 'get', ref, ...argv, '--kubeconfig', kubeconfig]),
   );
   return fc
     .oneof({ arbitrary: observe, weight: 6 }, { arbitrary: status, weight: 1 }, { arbitrary: service, weight: 1 }, { arbitrary: policy, weight: 2 })

@@ -56,6 +56,7 @@ describe('tycho lab up in the foreground', () => {
     await waitForOutput(lab, READY_LINE, 240_000);
     expect(lab.output()).toContain('cleaning leftovers');
     expect(lab.output()).toContain('npx tycho observe --follow');
+    expect(lab.output()).toContain('KUBECONFIG=/run/tycho/lab/kubeconfig\n');
     expect(leftoverPids.filter(isAlive)).toEqual([]);
     const pids = readLabState()?.pods.flatMap((pod) => pod.pids) ?? [];
 

@@ -1,11 +1,51 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { V1Pod } from '@kubernetes/client-node';
-import { DirectoryKubeStore } from '@tycho/kube';
+import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { DEFAULT_MAGLEV_TABLE_SIZE, backendKey, maglevFlowHash, maglevTable } from '@tycho/services';
-import { KUBE_DIR, readLabState, WORLD_HOSTS, WORLD_NETNS, WORLD_ROUTER_IP, type LabState } from '@tycho/lab';
-import { run, tycho } from './labTestSupport.ts';
+import { readLabState, WORLD_HOSTS, WORLD_NETNS, WORLD_ROUTER_IP, type LabState } from '@tycho/lab';
+import { kubectl, run, tycho } from './labTestSupport.ts';
+
+/** Writes the objects into the lab's Kubernetes API, as `kubectl apply -f` does. */
+async function kubectlApply(...objects: (V1Service | V1EndpointSlice)[]): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tycho-lab-services-'));
+  try {
+    const file = join(dir, 'objects.json');
+    writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+    await kubectl(['apply', '-f', file]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `kubectl delete --ignore-not-found` of `service/NAME`, `endpointslice/NAME`, … in the default namespace. */
+async function kubectlDelete(...refs: string[]): Promise<void> {
+  await kubectl(['delete', '--ignore-not-found', '-n', 'default', ...refs]);
+}
+
+/**
+ * A hand-made EndpointSlice of a Service (as for a selector-less Service:
+ * the lab's writer keeps slices only for the manifests' Services), every
+ * endpoint ready, on the Service's one port 8080 (named as the Service names it).
+ */
+function endpointSlice(name: string, service: string, endpoints: readonly { ip: string; node: string; pod: string }[], portName = ''): V1EndpointSlice {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    endpoints: endpoints.map((endpoint) => ({
+      addresses: [endpoint.ip],
+      conditions: { ready: true, serving: true, terminating: false },
+      nodeName: endpoint.node,
+      targetRef: { kind: 'Pod', namespace: 'default', name: endpoint.pod },
+    })),
+    ports: [{ name: portName, port: 8080, protocol: 'TCP' }],
+  };
+}
 
 /*
  * Service load-balancing in the lab, without kube-proxy: a pod and a
@@ -212,19 +252,18 @@ describe('service load-balancing in the lab', () => {
   }, 120_000);
 
   it('Maglev: a flow from the world reaches the same backend through either node, the one the table names', async () => {
-    const store = new DirectoryKubeStore(KUBE_DIR);
-    // echo-a and echo-b both answer on 8080: a label on both makes one service with two real backends.
-    const echoPods = store.listPods().filter((pod) => ['echo-a', 'echo-b'].includes(pod.metadata?.labels?.name ?? ''));
+    // echo-a and echo-b both answer on 8080: one slice holding both makes one service with two real backends.
+    const echoPods = state.pods.filter((pod) => pod.owner === 'Deployment/default/echo-a' || pod.owner === 'Deployment/default/echo-b');
     expect(echoPods).toHaveLength(2);
-    const labelled = (pod: V1Pod, on: boolean): V1Pod => {
-      const { 'tycho-test': _, ...labels } = pod.metadata?.labels ?? {};
-      return { ...pod, metadata: { ...pod.metadata, labels: on ? { ...labels, 'tycho-test': 'maglev' } : labels } };
-    };
-    for (const pod of echoPods) store.put('pods', labelled(pod, true));
-    store.put('services', {
-      metadata: { name: 'maglev-check', namespace: 'default' },
-      spec: { type: 'NodePort', clusterIP: '10.96.255.249', selector: { 'tycho-test': 'maglev' }, ports: [{ port: 8080, nodePort: 31600 }] },
-    });
+    await kubectlApply(
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'maglev-check', namespace: 'default' },
+        spec: { type: 'NodePort', clusterIP: '10.96.255.249', ports: [{ port: 8080, nodePort: 31600 }] },
+      },
+      endpointSlice('maglev-check-1', 'maglev-check', echoPods.map((pod) => ({ ip: pod.ip!, node: pod.node, pod: pod.name }))),
+    );
     try {
       await waitForServiceLists('maglev-check with two backends', (node) =>
         node.services.some((row) => row.type === 'NodePort' && row.frontend.port === 31600 && row.backends.length === 2),
@@ -236,7 +275,7 @@ describe('service load-balancing in the lab', () => {
       });
       const rows = JSON.parse(stdout.trim()) as Record<string, string>[];
       // The table every agent builds from the backends' addresses (default size, no seed), indexed by the flow hash.
-      const podNames = new Map(echoPods.map((pod) => [pod.status!.podIP!, pod.metadata!.name!]));
+      const podNames = new Map(echoPods.map((pod) => [pod.ip!, pod.name]));
       const table = maglevTable([...podNames.keys()].map((address, i) => ({ id: i + 1, key: backendKey({ address, port: 8080, protocol: 'TCP' }) })), {
         size: DEFAULT_MAGLEV_TABLE_SIZE,
       });
@@ -247,14 +286,14 @@ describe('service load-balancing in the lab', () => {
       expect(rows).toEqual(expected.map((name) => Object.fromEntries(hosts.map((host) => [host, name]))));
       expect(new Set(expected).size).toBe(2);
     } finally {
-      store.delete('services', 'default', 'maglev-check');
-      for (const pod of echoPods) store.put('pods', labelled(pod, false));
+      await kubectlDelete('service/maglev-check', 'endpointslice/maglev-check-1');
     }
   }, 120_000);
 
   it('a node port without backends drops packets from the world with SERVICE_BACKEND_NOT_FOUND', async () => {
-    const store = new DirectoryKubeStore(KUBE_DIR);
-    store.put('services', {
+    await kubectlApply({
+      apiVersion: 'v1',
+      kind: 'Service',
       metadata: { name: 'no-backend', namespace: 'default' },
       spec: { type: 'NodePort', clusterIP: '10.96.255.250', selector: { app: 'nobody' }, ports: [{ port: 8080, nodePort: 31999 }] },
     });
@@ -274,22 +313,20 @@ describe('service load-balancing in the lab', () => {
       expect(drops.length).toBeGreaterThan(0);
       expect(drops.every(({ flow }) => flow.drop_reason_desc === 'SERVICE_BACKEND_NOT_FOUND' && flow.IP.destination === node.ip)).toBe(true);
     } finally {
-      store.delete('services', 'default', 'no-backend');
+      await kubectlDelete('service/no-backend');
     }
   }, 120_000);
 
   it('a pod and a host-network process of each node reach an ExternalIPs and a LoadBalancer frontend', async () => {
     expect(WORLD_HOSTS.map((host) => host.ip)).not.toContain(EXTERNAL_IP);
     const echoBPod = state.pods.find((pod) => pod.owner === 'Deployment/default/echo-b')!;
-    const store = new DirectoryKubeStore(KUBE_DIR);
-    store.put('services', {
-      metadata: { name: 'echo-b-external', namespace: 'default' },
-      spec: { selector: { name: 'echo-b' }, ports: [{ port: 8080 }], externalIPs: [EXTERNAL_IP] },
-    });
-    store.put('services', {
-      metadata: { name: 'echo-b-lb', namespace: 'default' },
-      spec: { type: 'LoadBalancer', selector: { name: 'echo-b' }, ports: [{ port: 8080 }] },
-    });
+    const echoBEndpoint = [{ ip: echoBPod.ip!, node: echoBPod.node, pod: echoBPod.name }];
+    await kubectlApply(
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'echo-b-external', namespace: 'default' }, spec: { ports: [{ port: 8080 }], externalIPs: [EXTERNAL_IP] } },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'echo-b-lb', namespace: 'default' }, spec: { type: 'LoadBalancer', ports: [{ port: 8080 }] } },
+      endpointSlice('echo-b-external-1', 'echo-b-external', echoBEndpoint),
+      endpointSlice('echo-b-lb-1', 'echo-b-lb', echoBEndpoint),
+    );
     try {
       const servesEchoB = (row: ServiceRow) => row.frontend.port === 8080 && row.backends.some((b) => b.address === echoBPod.ip && b.port === 8080);
       const lists = await waitForServiceLists('echo-b-external and echo-b-lb', (node) =>
@@ -314,8 +351,7 @@ describe('service load-balancing in the lab', () => {
         }
       }
     } finally {
-      store.delete('services', 'default', 'echo-b-external');
-      store.delete('services', 'default', 'echo-b-lb');
+      await kubectlDelete('service/echo-b-external', 'service/echo-b-lb', 'endpointslice/echo-b-external-1', 'endpointslice/echo-b-lb-1');
     }
   }, 120_000);
 
@@ -323,7 +359,7 @@ describe('service load-balancing in the lab', () => {
     const echoAPod = state.pods.find((p) => p.owner === 'Deployment/default/echo-a')!;
     const node = state.nodes[0]!;
     const prefix = node.podCidr.split('.').slice(0, 3).join('.');
-    // Ready pods matching echo-a's selector, at addresses no lab pod has.
+    // Ready endpoints of echo-a in a second slice, at addresses no lab pod has.
     const extraPods = [250, 251].map((octet, i) => ({ name: `echo-a-extra-${i}`, ip: `${prefix}.${octet}` }));
     for (const extra of extraPods) expect(state.pods.map((p) => p.ip)).not.toContain(extra.ip);
     const echoABackends = (count: number) => (listed: { services: ServiceRow[] }) =>
@@ -350,29 +386,20 @@ describe('service load-balancing in the lab', () => {
         waiters.push({ mark, resolve: () => (clearTimeout(timer), resolve()) });
         void exited.then((code) => (clearTimeout(timer), reject(new Error(`the client exited (${code}) before an answer in phase ${mark}: ${JSON.stringify(answers)}`))));
       });
-    const store = new DirectoryKubeStore(KUBE_DIR);
     try {
       await answerWithMark(0);
-      for (const extra of extraPods) {
-        store.put('pods', {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: { name: extra.name, namespace: 'default', labels: { name: 'echo-a' } },
-          spec: { nodeName: node.name, containers: [{ name: 'echo-a-container', image: 'quay.io/cilium/json-mock:v1.3.2', ports: [{ containerPort: 8080 }] }] },
-          status: { phase: 'Running', hostIP: node.ip, podIP: extra.ip, podIPs: [{ ip: extra.ip }], conditions: [{ type: 'Ready', status: 'True' }] },
-        });
-      }
+      await kubectlApply(endpointSlice('echo-a-extra', 'echo-a', extraPods.map((extra) => ({ ip: extra.ip, node: node.name, pod: extra.name })), 'http'));
       await waitForServiceLists('the extra echo-a backends', echoABackends(3));
       child.stdin.write('backends added\n');
       await answerWithMark(1);
-      for (const extra of extraPods) store.delete('pods', 'default', extra.name);
+      await kubectlDelete('endpointslice/echo-a-extra');
       await waitForServiceLists('the removal of the extra echo-a backends', echoABackends(1));
       child.stdin.write('backends removed\n');
       await answerWithMark(2);
       child.stdin.end();
       expect(await exited).toBe(0);
     } finally {
-      for (const extra of extraPods) store.delete('pods', 'default', extra.name);
+      await kubectlDelete('endpointslice/echo-a-extra');
       child.kill();
     }
     // Every answer, before, during and after the change, came from echo-a over the same socket.

@@ -1,21 +1,46 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommanderError } from 'commander';
 import { load } from 'js-yaml';
-import { DirectoryKubeStore } from '@tycho/kube';
+import { createCiliumCrds, startTestApiServer, type TestApiServer } from '@tycho/kube/labApiServer.fixture';
 import { createProgram } from './program.ts';
 
 let dir: string;
-let kubeDir: string;
+let kubeconfig: string;
+let server: TestApiServer;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tycho-cli-policy-'));
-  kubeDir = join(dir, 'kube');
-  mkdirSync(kubeDir);
+  server = await startTestApiServer();
+  createCiliumCrds(server.store);
+  server.store.create(server.resource('', 'v1', 'namespaces'), '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+  kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, (await server.kubeConfig()).exportConfig());
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The policies the API server holds, as `kind namespace/name`. */
+function storedPolicies(): string[] {
+  return [
+    ['cilium.io', 'v2', 'ciliumnetworkpolicies'],
+    ['cilium.io', 'v2', 'ciliumclusterwidenetworkpolicies'],
+    ['networking.k8s.io', 'v1', 'networkpolicies'],
+  ].flatMap(([group, version, plural]) =>
+    server.store.list(server.resource(group!, version!, plural!), undefined).items.map((item) => `${item.kind} ${item.metadata.namespace ?? ''}/${item.metadata.name}`),
+  );
+}
+
+/** The `policy revision N` line's N. */
+function revisionOf(out: string): number {
+  const match = /^policy revision (\d+)$/m.exec(out);
+  if (!match) throw new Error(`no policy revision line in ${JSON.stringify(out)}`);
+  return Number(match[1]);
+}
 
 async function tycho(...args: string[]): Promise<{ out: string; err: string; exitCode: number }> {
   let out = '';
@@ -31,7 +56,7 @@ async function tycho(...args: string[]): Promise<{ out: string; err: string; exi
   }
 }
 
-const policy = (...args: string[]) => tycho('policy', ...args, '--kube-dir', kubeDir);
+const policy = (...args: string[]) => tycho('policy', ...args, '--kubeconfig', kubeconfig);
 
 function file(name: string, text: string): string {
   const path = join(dir, name);
@@ -78,7 +103,8 @@ describe('tycho policy', () => {
   it('applies every policy of several files and lists them', async () => {
     const applied = await policy('apply', '-f', file('a.yaml', ALLOWED), file('b.yaml', DENY_ALL_INGRESS));
     expect(applied).toMatchObject({ exitCode: 0, err: '' });
-    expect(applied.out).toBe('CiliumNetworkPolicy default/pod-to-a-allowed-cnp created\nNetworkPolicy team-a/deny-ingress created\npolicy revision 1\n');
+    expect(applied.out).toBe(`CiliumNetworkPolicy default/pod-to-a-allowed-cnp created\nNetworkPolicy team-a/deny-ingress created\npolicy revision ${server.store.resourceVersion}\n`);
+    expect(storedPolicies()).toEqual(['CiliumNetworkPolicy default/pod-to-a-allowed-cnp', 'NetworkPolicy team-a/deny-ingress']);
     const listed = await policy('list');
     expect(listed.out).toBe(
       ['KIND                  NAMESPACE   NAME', 'CiliumNetworkPolicy   default     pod-to-a-allowed-cnp', 'NetworkPolicy         team-a      deny-ingress', ''].join('\n'),
@@ -87,10 +113,14 @@ describe('tycho policy', () => {
 
   it('says configured or unchanged when a policy is applied again', async () => {
     const path = file('a.yaml', ALLOWED);
-    await policy('apply', '-f', path);
-    expect((await policy('apply', '-f', path)).out).toBe('CiliumNetworkPolicy default/pod-to-a-allowed-cnp unchanged\npolicy revision 1\n');
+    const first = revisionOf((await policy('apply', '-f', path)).out);
+    expect((await policy('apply', '-f', path)).out).toBe(`CiliumNetworkPolicy default/pod-to-a-allowed-cnp unchanged\npolicy revision ${first}\n`);
     writeFileSync(path, ALLOWED.replace('"8080"', '"8081"'));
-    expect((await policy('apply', '-f', path)).out).toBe('CiliumNetworkPolicy default/pod-to-a-allowed-cnp configured\npolicy revision 2\n');
+    const configured = await policy('apply', '-f', path);
+    expect(configured.out).toMatch(/^CiliumNetworkPolicy default\/pod-to-a-allowed-cnp configured\npolicy revision \d+\n$/);
+    expect(revisionOf(configured.out)).toBeGreaterThan(first);
+    const stored = await policy('get', 'cnp/default/pod-to-a-allowed-cnp', '-o', 'json');
+    expect(JSON.parse(stored.out).spec.egress[0].toPorts[0].ports[0].port).toBe('8081');
   });
 
   it('refuses an invalid policy with file, object, path and reason, exit 1, and applies nothing of any file', async () => {
@@ -98,8 +128,8 @@ describe('tycho policy', () => {
     expect(result.exitCode).toBe(1);
     expect(result.err).toBe(`tycho: ${join(dir, 'bad.yaml')}: CiliumNetworkPolicy typo: spec.egress[0].toPort: unknown field 'toPort'\n`);
     expect(result.out).toBe('');
-    expect(new DirectoryKubeStore(kubeDir).policies.read()).toEqual({ revision: 0, items: [] });
-    expect((await policy('list')).out).toBe('No policies (revision 0)\n');
+    expect(storedPolicies()).toEqual([]);
+    expect((await policy('list')).out).toBe(`No policies (revision ${server.store.resourceVersion})\n`);
   });
 
   it('gets one policy as YAML or JSON, with the namespace it was applied to', async () => {
@@ -119,16 +149,38 @@ describe('tycho policy', () => {
     await policy('apply', '-f', file('a.yaml', ALLOWED), file('b.yaml', DENY_ALL_INGRESS));
     const refused = await policy('delete', 'cnp/default/pod-to-a-allowed-cnp', 'netpol/team-a/nope');
     expect(refused).toMatchObject({ exitCode: 1, err: 'tycho: NetworkPolicy team-a/nope: not found\n' });
-    expect(new DirectoryKubeStore(kubeDir).policies.read().items).toHaveLength(2);
-    expect((await policy('delete', 'cnp/default/pod-to-a-allowed-cnp')).out).toBe('CiliumNetworkPolicy default/pod-to-a-allowed-cnp deleted\npolicy revision 2\n');
-    expect((await policy('delete', '-f', join(dir, 'b.yaml'))).out).toBe('NetworkPolicy team-a/deny-ingress deleted\npolicy revision 3\n');
-    expect(new DirectoryKubeStore(kubeDir).policies.read()).toEqual({ revision: 3, items: [] });
+    expect(storedPolicies()).toHaveLength(2);
+    expect((await policy('delete', 'cnp/default/pod-to-a-allowed-cnp')).out).toBe(`CiliumNetworkPolicy default/pod-to-a-allowed-cnp deleted\npolicy revision ${server.store.resourceVersion}\n`);
+    expect(storedPolicies()).toEqual(['NetworkPolicy team-a/deny-ingress']);
+    expect((await policy('delete', '-f', join(dir, 'b.yaml'))).out).toBe(`NetworkPolicy team-a/deny-ingress deleted\npolicy revision ${server.store.resourceVersion}\n`);
+    expect(storedPolicies()).toEqual([]);
+  });
+
+  it('applies nothing when a policy names a namespace that does not exist', async () => {
+    const result = await policy('apply', '-f', file('a.yaml', ALLOWED), file('b.yaml', DENY_ALL_INGRESS.replace('team-a', 'team-b')));
+    expect(result).toMatchObject({ exitCode: 1, out: '' });
+    expect(result.err).toBe('tycho: namespace team-b does not exist (needed by NetworkPolicy team-b/deny-ingress); nothing was applied\n');
+    expect(storedPolicies()).toEqual([]);
+  });
+
+  it('says which policies were applied and which not when the API refuses a write midway', async () => {
+    // A valid policy the API server refuses (a body over its 3 MiB limit): its create fails after the first was written.
+    const huge = ALLOWED.replace('name: pod-to-a-allowed-cnp', `name: huge\n  annotations:\n    filler: "${'x'.repeat(3.5 * 1024 * 1024)}"`);
+    const path = file('c.yaml', `${DENY_ALL_INGRESS}---\n${huge}---\n${ALLOWED}`);
+    const result = await policy('apply', '-f', path);
+    expect(result.exitCode).toBe(1);
+    expect(result.out).toBe('NetworkPolicy team-a/deny-ingress created\n');
+    expect(result.err).toMatch(
+      /^tycho: CiliumNetworkPolicy default\/huge was not applied: .*413.*; already applied: NetworkPolicy team-a\/deny-ingress; not applied: CiliumNetworkPolicy default\/pod-to-a-allowed-cnp\n$/,
+    );
+    expect(storedPolicies()).toEqual(['NetworkPolicy team-a/deny-ingress']);
   });
 
   it('says so clearly when no lab is running', async () => {
-    const result = await tycho('policy', 'list', '--kube-dir', join(dir, 'absent'));
+    const absent = join(dir, 'absent');
+    const result = await tycho('policy', 'list', '--kubeconfig', absent);
     expect(result.exitCode).toBe(1);
-    expect(result.err).toBe(`tycho: no lab is running: the policy store ${join(dir, 'absent')} does not exist (start the lab with tycho lab up, or pass --kube-dir)\n`);
+    expect(result.err).toBe(`tycho: --kubeconfig ${absent}: no such file\n`);
   });
 
   it('documents every subcommand in --help', async () => {

@@ -25,11 +25,15 @@ const model = buildServiceModel({
       },
     },
   ],
-  pods: [
+  endpointSlices: [
     {
-      metadata: { name: 'coredns-1', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
-      spec: { nodeName: 'node-1', containers: [{ name: 'dns', image: 'tycho/dns' }] },
-      status: { podIP: '10.244.0.98', conditions: [{ type: 'Ready', status: 'True' }] },
+      metadata: { name: 'kube-dns-1', namespace: 'kube-system', labels: { 'kubernetes.io/service-name': 'kube-dns' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.244.0.98'], conditions: { ready: true }, nodeName: 'node-1', targetRef: { kind: 'Pod', namespace: 'kube-system', name: 'coredns-1' } }],
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP' },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+      ],
     },
   ],
   nodes: [],

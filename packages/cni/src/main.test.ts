@@ -1,8 +1,8 @@
 // End-to-end tests of the tycho-cni binary: each test runs the real plugin as a child process
 // inside a throwaway node namespace, against throwaway pod namespaces, and registers pods with the
 // real node agent (apps/agent/src/main.ts) running in that node namespace. The only stand-in is
-// the one for the Kubernetes API server, DirectoryKubeStore, which holds the pods the agent
-// resolves labels from.
+// the one for the Kubernetes API server: the lab's double (tycho-lab-apiserver), run in the node
+// namespace on its loopback, holding the Node and the pods the agent resolves labels from.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { DirectoryKubeStore } from '@tycho/kube';
+import { kubeConfigForServer } from '@tycho/kube';
+import { createCiliumCrds } from '@tycho/kube/labApiServer.fixture';
+import { createObjectStore, createResourceRegistry } from '@tycho/lab-apiserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cniConfigFor, type TychoCniConfig } from './cniConfig.ts';
 import { CniErrorCode } from './cniError.ts';
@@ -37,6 +39,7 @@ const podCidr = '10.244.7.0/24';
 let workDir: string;
 let config: TychoCniConfig;
 let agent: NodeAgentProcess | undefined;
+let apiServer: ChildProcess | undefined;
 
 function pod(suffix: string, containerId = `ctr-${testId}-${suffix}`): PodAttachment {
   return { containerId, netns: podNetnsPath(suffix), podNamespace: 'default', podName: `pod-${suffix}` };
@@ -137,7 +140,7 @@ const AGENT_STOP_GRACE_MS = 5_000;
  * Starts apps/agent/src/main.ts in the node namespace and waits until it answers `GET /v1/status`.
  * nsenter rather than `ip netns exec`: the latter remounts /sys, which hides the bpffs the agent pins to.
  */
-async function startNodeAgent(options: { stateDir: string; kubeDir: string }): Promise<NodeAgentProcess> {
+async function startNodeAgent(options: { stateDir: string; kubeconfig: string }): Promise<NodeAgentProcess> {
   const child = spawn(
     'nsenter',
     [
@@ -155,8 +158,8 @@ async function startNodeAgent(options: { stateDir: string; kubeDir: string }): P
       pinDir,
       '--state-dir',
       options.stateDir,
-      '--kube-dir',
-      options.kubeDir,
+      '--kubeconfig',
+      options.kubeconfig,
     ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -226,26 +229,49 @@ async function lateAnsweringAgent(socketPath: string): Promise<{ socketPath: str
   };
 }
 
-/** Puts the test pods where the agent looks them up (a DirectoryKubeStore at its --kube-dir). */
-function putTestPods(kubeDir: string): void {
-  const store = new DirectoryKubeStore(kubeDir);
+/** Where the API server double listens in the node namespace (its own loopback: no other process there). */
+const API_SERVER_ADDRESS = '127.0.0.1:6443';
+
+/**
+ * Writes the Cilium CRDs, the Node and the test pods into the API server double's data directory,
+ * then starts it in the node namespace, where the agent reaches it; returns the agent's kubeconfig.
+ */
+async function startApiServer(dataDir: string): Promise<{ process: ChildProcess; kubeconfig: string }> {
+  const store = createObjectStore({ registry: createResourceRegistry(), dataDir });
+  createCiliumCrds(store);
+  const resource = (group: string, version: string, plural: string) => {
+    const found = store.registry.find(group, version, plural);
+    if (!found) throw new Error(`the API server double serves no ${plural}`);
+    return found;
+  };
+  store.create(resource('', 'v1', 'nodes'), '', { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName }, spec: { podCIDR: podCidr } });
   for (const suffix of podSuffixes) {
-    store.put('pods', {
+    store.create(resource('', 'v1', 'pods'), 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
       metadata: { name: `pod-${suffix}`, namespace: 'default', labels: { app: appLabelOf(suffix) } },
-      spec: { nodeName, containers: [] },
+      spec: { nodeName, containers: [{ name: 'main', image: 'tycho/echo' }] },
     });
   }
+  await store.flushed();
+  store.close();
+  await run('ip', ['-n', nodeNs, 'link', 'set', 'lo', 'up']);
+  const apiServerBin = join(repoRoot, 'packages/lab-apiserver/bin/tycho-lab-apiserver.mjs');
+  const child = spawn('nsenter', [`--net=/run/netns/${nodeNs}`, '--', process.execPath, apiServerBin, '--listen', API_SERVER_ADDRESS, '--data-dir', dataDir], { cwd: repoRoot, stdio: 'ignore' });
+  const kubeconfig = join(workDir, 'kubeconfig');
+  await writeFile(kubeconfig, (await kubeConfigForServer(`http://${API_SERVER_ADDRESS}`)).exportConfig());
+  return { process: child, kubeconfig };
 }
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), `tycho-t-cni-${testId}-`));
   config = cniConfigFor({ name: nodeName, podCidr }, { runDir: workDir });
   const nodeDir = join(workDir, nodeName);
-  const kubeDir = join(workDir, 'kube');
   await mkdir(nodeDir, { recursive: true });
   for (const ns of [nodeNs, ...podSuffixes.map(podNs)]) await run('ip', ['netns', 'add', ns]);
-  putTestPods(kubeDir);
-  agent = await startNodeAgent({ stateDir: nodeDir, kubeDir });
+  const started = await startApiServer(join(workDir, 'apiserver'));
+  apiServer = started.process;
+  agent = await startNodeAgent({ stateDir: nodeDir, kubeconfig: started.kubeconfig });
 });
 
 afterAll(async () => {
@@ -256,6 +282,8 @@ afterAll(async () => {
   };
   const runningAgent = agent;
   if (runningAgent !== undefined) await attempt(() => stopNodeAgent(runningAgent));
+  const runningApiServer = apiServer;
+  if (runningApiServer !== undefined) await attempt(() => stopNodeAgent({ child: runningApiServer, output: () => '' }));
   for (const ns of [nodeNs, ...podSuffixes.map(podNs)]) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
   await attempt(() => rm(pinDir, { recursive: true, force: true }));
   if (workDir !== undefined) await attempt(() => rm(workDir, { recursive: true, force: true }));

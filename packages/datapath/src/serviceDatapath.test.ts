@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { buildServiceModel, compileServiceMaps, diffServiceMaps, serviceMapOps, type ServiceMapEntries, type ServiceModel } from '@tycho/services';
+import { buildServiceModel, compileServiceMaps, endpointSlicesFromPods, diffServiceMaps, serviceMapOps, type ServiceMapEntries, type ServiceModel } from '@tycho/services';
 
 import { ServiceDatapath, sockLinkDir } from './serviceDatapath.ts';
 import type { Probe, ProbeResult } from './sockLb.fixture.ts';
@@ -79,7 +79,7 @@ const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: '
 
 /** Programs the maps for these pods, incrementally from what they hold. */
 function program(pods: V1Pod[]): void {
-  model = buildServiceModel({ services, pods, nodes }, model ? { previous: model } : {});
+  model = buildServiceModel({ services, endpointSlices: endpointSlicesFromPods(services, pods), nodes }, model ? { previous: model } : {});
   const next = compileServiceMaps(model, NODE);
   datapath!.apply(serviceMapOps(diffServiceMaps(entries, next)));
   entries = next;
@@ -288,7 +288,7 @@ describe('socket load-balancing at the cgroup (bpf_sock.c)', () => {
 describe('Maglev tables (tycho_lb4_maglev, read by bpf_host.c)', () => {
   /** Programs the maps with Maglev tables (M = 251), incrementally from what they hold. */
   function programMaglev(pods: V1Pod[]): void {
-    model = buildServiceModel({ services, pods, nodes }, model ? { previous: model } : {});
+    model = buildServiceModel({ services, endpointSlices: endpointSlicesFromPods(services, pods), nodes }, model ? { previous: model } : {});
     const next = compileServiceMaps(model, NODE, { algorithm: 'maglev', maglevTableSize: 251 });
     datapath!.apply(serviceMapOps(diffServiceMaps(entries, next)));
     entries = next;

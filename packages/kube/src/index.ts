@@ -33,6 +33,4 @@ export {
   type KubeConfigSources,
   type LoadedKubeConfig,
 } from './kubeConfig.ts';
-export { DirectoryKubeStore, type KubeKind, type KubeStore } from './kubeStore.ts';
-export { type PolicyApplyResult, type PolicyBatch, PolicyCollection, type StoredPolicies } from './policyCollection.ts';
-export { watchKubeStore } from './watchStore.ts';
+export { createClusterPolicyReader, type ClusterPolicies } from './clusterPolicies.ts';

@@ -7,7 +7,7 @@ import { stopChild } from './stopChild.ts';
 import { NODE_UPLINK, type LabNode } from './nodes.ts';
 import { spawnInCgroup } from './cgroups.ts';
 import { AGENT_METRICS_PORT } from './labPrometheus.ts';
-import { AGENT_MAIN, agentSocket, bpfPinDir, KUBE_DIR, LOG_DIR, nodeCgroup, nodeRunDir, REPO_ROOT } from './paths.ts';
+import { AGENT_MAIN, agentSocket, bpfPinDir, LOG_DIR, NODES_KUBECONFIG_FILE, nodeCgroup, nodeRunDir, REPO_ROOT } from './paths.ts';
 import { inNetns } from './systemCommand.ts';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -90,8 +90,9 @@ export class NodeAgent {
       bpfPinDir(name),
       '--state-dir',
       nodeRunDir(name),
-      '--kube-dir',
-      KUBE_DIR,
+      // The API server as the node namespace reaches it (the underlay gateway).
+      '--kubeconfig',
+      NODES_KUBECONFIG_FILE,
       '--metrics',
       LAB_METRICS,
       '--metrics-listen',

@@ -70,7 +70,7 @@ export async function connectivityTest(opts: ConnectivityTestOptions = {}): Prom
     const state = readLabState();
     if (!state) throw new Error('no lab is running (start one with: tycho lab up)');
     if (state.phase === 'failed' || state.phase === 'stopping') throw new Error(`the lab is ${state.phase}${state.error ? `: ${state.error}` : ''}`);
-    const checks = evaluateChecks(state, readyPodKeys(), namespace);
+    const checks = evaluateChecks(state, readyPodKeys(state), namespace);
     const passed = state.phase === 'running' && checks.length > 0 && checks.every((c) => c.passed);
     if (passed || Date.now() >= deadline) {
       return { checks, passed, text: formatConnectivityReport(checks, Date.now()) };

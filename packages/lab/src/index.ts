@@ -8,7 +8,7 @@ export { placePods, type PodToPlace, type Placement } from './placement.ts';
 export { formatStatusTable, type DeploymentStatus } from './statusTable.ts';
 export { LAB_NODES, UNDERLAY, type LabNode } from './nodes.ts';
 export { WORLD_HOSTS, WORLD_NETNS, WORLD_ROUTER_IP, WORLD_RANGES, type WorldHost } from './world.ts';
-export { DEFAULT_MANIFESTS, STATE_FILE, KUBE_DIR } from './paths.ts';
+export { DEFAULT_MANIFESTS, STATE_FILE, KUBECONFIG_FILE, NODES_KUBECONFIG_FILE } from './paths.ts';
 export { LAB_METRICS } from './agents.ts';
 export { PROMETHEUS_URL, PROMETHEUS_BIN, AGENT_METRICS_PORT } from './labPrometheus.ts';
 export { connectivityTest, evaluateChecks, formatConnectivityReport, type ConnectivityCheck, type ConnectivityReport, type ConnectivityTestOptions } from './connectivity.ts';

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { V1Node, V1OwnerReference, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import type { V1Namespace, V1Node, V1OwnerReference, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import type { LabNode } from './nodes.ts';
 
-/** A pod the lab runs, as far as the API-server stand-in needs to know it. */
+/** A pod the lab runs, as far as the Kubernetes API needs to know it. */
 export interface PodRecord {
   readonly namespace: string;
   readonly name: string;
-  readonly uid: string;
   readonly labels: Readonly<Record<string, string>>;
   /** ReplicaSet (for Deployment pods), DaemonSet, or none for bare pods. */
   readonly ownerRef: { kind: 'ReplicaSet' | 'DaemonSet'; name: string } | undefined;
@@ -16,6 +15,8 @@ export interface PodRecord {
   readonly podIP: string | undefined;
   readonly phase: 'Pending' | 'Running';
   readonly ready: boolean;
+  /** The containers as the kubelet reports them (`kubectl get pods` counts READY from these). */
+  readonly containers: readonly { name: string; image: string; running: boolean; ready: boolean; restarts: number }[];
   readonly createdAt: Date;
   readonly readySince: Date | undefined;
 }
@@ -27,7 +28,11 @@ function ownerReference(namespace: string, owner: NonNullable<PodRecord['ownerRe
   return { apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid, controller: true };
 }
 
-/** The Pod object the lab writes into the KubeStore (what the API server would hold). */
+/**
+ * The Pod the lab writes into its Kubernetes API (spec as scheduled, status as
+ * the kubelet would report it); the API server gives it its uid and
+ * creationTimestamp.
+ */
 export function podObject(pod: PodRecord): V1Pod {
   const condition = (type: string, status: boolean, since: Date | undefined) => ({
     type,
@@ -40,9 +45,7 @@ export function podObject(pod: PodRecord): V1Pod {
     metadata: {
       name: pod.name,
       namespace: pod.namespace,
-      uid: pod.uid,
       labels: { ...pod.labels },
-      creationTimestamp: pod.createdAt,
       ...(pod.ownerRef ? { ownerReferences: [ownerReference(pod.namespace, pod.ownerRef)] } : {}),
     },
     spec: { ...pod.spec, ...(pod.nodeName ? { nodeName: pod.nodeName } : {}) },
@@ -55,18 +58,31 @@ export function podObject(pod: PodRecord): V1Pod {
         condition('Ready', pod.ready, pod.readySince),
         condition('ContainersReady', pod.ready, pod.readySince),
       ],
+      containerStatuses: pod.containers.map((container) => ({
+        name: container.name,
+        image: container.image,
+        imageID: '',
+        ready: container.ready,
+        started: container.running,
+        restartCount: container.restarts,
+        state: container.running ? { running: { startedAt: pod.createdAt } } : { waiting: { reason: 'ContainerCreating' } },
+      })),
     },
   };
 }
 
-/** The Node object for a lab node. */
+/** A Namespace as `kubectl create namespace` makes it. */
+export function namespaceObject(name: string): V1Namespace {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
+}
+
+/** The Node object for a lab node, Ready since `createdAt` (its kubelet is the lab). */
 export function nodeObject(node: LabNode, createdAt: Date): V1Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name: node.name,
-      creationTimestamp: createdAt,
       labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux' },
     },
     spec: { podCIDR: node.podCidr, podCIDRs: [node.podCidr] },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { spawnInCgroup } from './cgroups.ts';
 import { stopChild } from './stopChild.ts';
-import { API_CGROUP, API_MAIN, API_PORT, KUBE_DIR, LOG_DIR, REPO_ROOT, RUN_DIR } from './paths.ts';
+import { API_CGROUP, API_MAIN, API_PORT, KUBECONFIG_FILE, LOG_DIR, REPO_ROOT, RUN_DIR } from './paths.ts';
 
 const READY_TIMEOUT_MS = 30_000;
 const MAX_RESTART_DELAY_MS = 5_000;
@@ -59,7 +59,7 @@ export class LabApi {
     mkdirSync(LOG_DIR, { recursive: true });
     const logFd = openSync(API_LOG, 'a');
     // A 64 MiB semi-space: the relay's short-lived flows die in fewer scavenges (about -15% CPU per flow, docs/benchmarks.md).
-    const argv = [process.execPath, '--max-semi-space-size=64', '--import', 'tsx', API_MAIN, '--port', String(API_PORT), '--host', '0.0.0.0', '--socket-dir', RUN_DIR, '--kube-dir', KUBE_DIR];
+    const argv = [process.execPath, '--max-semi-space-size=64', '--import', 'tsx', API_MAIN, '--port', String(API_PORT), '--host', '0.0.0.0', '--socket-dir', RUN_DIR, '--kubeconfig', KUBECONFIG_FILE];
     const child = spawnInCgroup(API_CGROUP, argv, { stdio: ['ignore', logFd, logFd], cwd: REPO_ROOT });
     closeSync(logFd);
     this.child = child;

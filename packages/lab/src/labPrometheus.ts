@@ -6,7 +6,7 @@ import { spawnInCgroup } from './cgroups.ts';
 import { stopChild } from './stopChild.ts';
 import { LAB_NODES, UNDERLAY, type LabNode } from './nodes.ts';
 import { CGROUP_ROOT, LAB_DIR, LOG_DIR, REPO_ROOT } from './paths.ts';
-import { inNetns, ip } from './systemCommand.ts';
+import { inNetns } from './systemCommand.ts';
 
 /** Debian's Prometheus (package `prometheus`); the lab runs it when it is installed. */
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
@@ -15,8 +15,8 @@ export const PROMETHEUS_DEPLOY_CONFIG = join(REPO_ROOT, 'deploy', 'prometheus', 
 export const PROMETHEUS_DIR = join(LAB_DIR, 'prometheus');
 export const PROMETHEUS_LOG = join(LOG_DIR, 'prometheus.log');
 const PROMETHEUS_CGROUP = join(CGROUP_ROOT, 'prometheus');
-/** Prometheus' address on the underlay bridge, reachable only inside `tycho-underlay` (and from the nodes). */
-export const PROMETHEUS_IP = '172.18.0.1';
+/** Prometheus' address: the underlay bridge's, reachable only inside `tycho-underlay` (and from the nodes). */
+export const PROMETHEUS_IP = UNDERLAY.gateway;
 export const PROMETHEUS_PORT = 9090;
 export const PROMETHEUS_URL = `http://${PROMETHEUS_IP}:${PROMETHEUS_PORT}`;
 /** Where each agent serves Hubble metrics in the lab (its node's underlay address). */
@@ -55,8 +55,8 @@ export function labPrometheusConfig(deployConfigText: string, nodes: readonly La
 }
 
 /**
- * Prometheus for the lab, run inside `tycho-underlay` on 172.18.0.1:9090 (an
- * address the lab gives the underlay bridge) so it reaches both agents'
+ * Prometheus for the lab, run inside `tycho-underlay` on 172.18.0.1:9090 (the
+ * underlay bridge's address) so it reaches both agents'
  * :9965 and nothing is bound in the machine's own namespace. Lives in the
  * lab's cgroup, so `lab down` kills it with everything else; its TSDB is
  * under /run/tycho/lab/prometheus.
@@ -80,7 +80,6 @@ export class LabPrometheus {
     mkdirSync(LOG_DIR, { recursive: true });
     const configFile = join(PROMETHEUS_DIR, 'prometheus.yml');
     writeFileSync(configFile, yaml.dump(labPrometheusConfig(readFileSync(PROMETHEUS_DEPLOY_CONFIG, 'utf8'))));
-    await ip(['addr', 'replace', `${PROMETHEUS_IP}/${UNDERLAY.prefixLength}`, 'dev', UNDERLAY.bridge], UNDERLAY.netns);
     const logFd = openSync(PROMETHEUS_LOG, 'a');
     const argv = inNetns(UNDERLAY.netns, [
       PROMETHEUS_BIN,

@@ -2,6 +2,7 @@ import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import {
   allocateServiceAddresses,
   buildServiceModel,
+  endpointSlicesFromPods,
   parseServiceSpec,
   serviceDnsRecords,
   serviceObjectWithAddresses,
@@ -32,7 +33,7 @@ export function clusterDnsAddress(services: readonly V1Service[]): string | unde
   return ip && ip !== 'None' ? ip : undefined;
 }
 
-/** `<svc>.<ns>.svc.cluster.local` records: the ClusterIP, or a headless service's ready pods. */
+/** `<svc>.<ns>.svc.cluster.local` records: the ClusterIP, or a headless service's ready pods (through the EndpointSlices the lab writes for them). */
 export function labServiceDnsRecords(input: { services: readonly V1Service[]; pods: readonly V1Pod[]; nodes: readonly V1Node[] }): Record<string, string[]> {
-  return serviceDnsRecords(buildServiceModel(input));
+  return serviceDnsRecords(buildServiceModel({ services: input.services, endpointSlices: endpointSlicesFromPods(input.services, input.pods), nodes: input.nodes }));
 }

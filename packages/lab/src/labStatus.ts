@@ -1,16 +1,9 @@
-import { DirectoryKubeStore } from '@tycho/kube';
-import { KUBE_DIR } from './paths.ts';
 import { readLabState, type LabState } from './state.ts';
 import { formatStatusTable, type DeploymentStatus } from './statusTable.ts';
 
-/** `<namespace>/<name>` of the pods whose Ready condition is True in the API-server stand-in. */
-export function readyPodKeys(store = new DirectoryKubeStore(KUBE_DIR)): Set<string> {
-  return new Set(
-    store
-      .listPods()
-      .filter((pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-      .map((pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`),
-  );
+/** `<namespace>/<name>` of the pods the lab reports Ready (what it writes as their Ready condition). */
+export function readyPodKeys(state: LabState): Set<string> {
+  return new Set(state.pods.filter((pod) => pod.ready).map((pod) => `${pod.namespace}/${pod.name}`));
 }
 
 /** Each Deployment of the lab with its pods' readiness, as `kubectl get deployments` counts it. */
@@ -26,14 +19,14 @@ export function deploymentStatuses(state: LabState, readyPods: ReadonlySet<strin
 /**
  * The lab's Deployments as `kubectl get deployments` prints them
  * (`NAME READY UP-TO-DATE AVAILABLE AGE`), readiness read live from the
- * pods' Ready conditions in the API-server stand-in. Default namespace only,
+ * pods' readiness as the lab reports it. Default namespace only,
  * like kubectl; `allNamespaces` adds a NAMESPACE column.
  */
 export async function labStatus(opts: { namespace?: string; allNamespaces?: boolean } = {}): Promise<string> {
   const state = readLabState();
   if (!state) return 'no lab is running (start one with: tycho lab up)';
   const namespace = opts.namespace ?? 'default';
-  const rows = deploymentStatuses(state, readyPodKeys()).filter((d) => opts.allNamespaces || d.namespace === namespace);
+  const rows = deploymentStatuses(state, readyPodKeys(state)).filter((d) => opts.allNamespaces || d.namespace === namespace);
   const table = formatStatusTable(rows, Date.now(), { allNamespaces: opts.allNamespaces });
   return state.phase === 'running' ? table : `lab is ${state.phase}\n${table}`;
 }

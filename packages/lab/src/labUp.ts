@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { tailOfFd } from './fileTail.ts';
 import { labDown, removeLabResources, runningSupervisor } from './cleanup.ts';
 import { API_URL } from './labApi.ts';
-import { LOG_DIR, DEFAULT_MANIFESTS, KUBE_DIR, LAB_DIR, REPO_ROOT, STATE_FILE, SUPERVISOR_LOG, SUPERVISOR_MAIN } from './paths.ts';
+import { LOG_DIR, DEFAULT_MANIFESTS, KUBECONFIG_FILE, LAB_DIR, REPO_ROOT, STATE_FILE, SUPERVISOR_LOG, SUPERVISOR_MAIN } from './paths.ts';
 import { readLabState } from './state.ts';
 import { LabSupervisor } from './supervisor.ts';
 
@@ -21,12 +21,13 @@ const LOG_TAIL_LINES = 40;
 function whereToLook(): string[] {
   return [
     'the lab is up: two nodes (tycho-node-1, tycho-node-2) running the connectivity-check workload',
+    `KUBECONFIG=${KUBECONFIG_FILE}`,
+    `kubectl:        export KUBECONFIG=${KUBECONFIG_FILE}; kubectl get pods -A   (the lab's Kubernetes API on https://127.0.0.1:6443)`,
     `Tycho UI: ${API_URL}   (service map and flows; REST and stream under ${API_URL}/api/v1)`,
     'flows:          npx tycho observe --follow      (every connection the eBPF programs saw)',
     'deployments:    npx tycho lab status',
     `lab state:      ${STATE_FILE}`,
-    `kube objects:   ${KUBE_DIR} (the lab's stand-in for the API server)`,
-    `logs:           ${LOG_DIR}/ (pods: <namespace>_<pod>.log, agents: agent-<node>.log, API: api.log)`,
+    `logs:           ${LOG_DIR}/ (pods: <namespace>_<pod>.log, agents: agent-<node>.log, API: api.log, Kubernetes API: apiserver.log)`,
     'namespaces:     ip netns list',
   ];
 }

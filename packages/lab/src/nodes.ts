@@ -20,6 +20,8 @@ export const UNDERLAY = {
   bridge: 'br0',
   cidr: '172.18.0.0/24',
   prefixLength: 24,
+  /** The bridge's own address: services the nodes reach (the API server, Prometheus) listen on it inside the underlay. */
+  gateway: '172.18.0.1',
 } as const;
 
 export const LAB_NODES: readonly LabNode[] = [

@@ -8,8 +8,12 @@ import { join } from 'node:path';
 export const RUN_DIR = '/run/tycho';
 export const LAB_DIR = join(RUN_DIR, 'lab');
 export const STATE_FILE = join(LAB_DIR, 'state.json');
-/** The DirectoryKubeStore: the lab's stand-in for the Kubernetes API server. */
-export const KUBE_DIR = join(LAB_DIR, 'kube');
+/** The lab's kube-apiserver test double: its state, TLS material and unix socket. */
+export const APISERVER_DIR = join(LAB_DIR, 'apiserver');
+/** The kubeconfig for the root network namespace (kubectl, the lab's API, `tycho`): https://127.0.0.1:6443. */
+export const KUBECONFIG_FILE = join(LAB_DIR, 'kubeconfig');
+/** The kubeconfig the agents use from their node namespaces: the API server at the underlay gateway. */
+export const NODES_KUBECONFIG_FILE = join(LAB_DIR, 'kubeconfig-nodes');
 export const DNS_RECORDS_FILE = join(LAB_DIR, 'dns', 'records.json');
 export const POD_SPEC_DIR = join(LAB_DIR, 'pods');
 export const LOG_DIR = join(LAB_DIR, 'logs');
@@ -55,3 +59,6 @@ export const API_CGROUP = join(CGROUP_ROOT, 'api');
 export const CONTAINER_MAIN = join(LAB_PACKAGE_DIR, 'src', 'workloads', 'containerMain.ts');
 export const WORLD_MAIN = join(LAB_PACKAGE_DIR, 'src', 'workloads', 'worldMain.ts');
 export const SUPERVISOR_MAIN = join(LAB_PACKAGE_DIR, 'src', 'supervisorMain.ts');
+export const APISERVER_MAIN = join(LAB_PACKAGE_DIR, 'src', 'apiServerMain.ts');
+export const APISERVER_FORWARDER_MAIN = join(LAB_PACKAGE_DIR, 'src', 'apiServerForwarderMain.ts');
+export const CRD_DIR = join(REPO_ROOT, 'packages', 'lab-apiserver', 'crds');

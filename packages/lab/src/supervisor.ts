@@ -2,8 +2,9 @@ import { closeSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:
 import { dirname, join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import type { V1Container, V1Service } from '@kubernetes/client-node';
-import { DirectoryKubeStore } from '@tycho/kube';
+import type { V1Container, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
+import { parsePolicies } from '@tycho/policy';
+import { endpointSlicesForService } from '@tycho/services';
 import { NodeAgent } from './agents.ts';
 import { stopChild } from './stopChild.ts';
 import { API_URL, LabApi } from './labApi.ts';
@@ -11,7 +12,9 @@ import { LabPrometheus, PROMETHEUS_BIN } from './labPrometheus.ts';
 import { ensureCgroup, killCgroupTree, spawnInCgroup } from './cgroups.ts';
 import { removeLabResources } from './cleanup.ts';
 import { buildDnsRecords, searchDomains } from './dnsRecords.ts';
-import { podObject, nodeObject, type PodRecord } from './kubeObjects.ts';
+import { namespaceObject, podObject, nodeObject, type PodRecord } from './kubeObjects.ts';
+import type { DesiredObject, LabClusterWriter } from './labClusterWriter.ts';
+import { LabKubeApiServer } from './labKubeApiServer.ts';
 import { matchesLabelMap } from './labelSelector.ts';
 import { loadManifests, type LabManifests, type PolicyObject, type Workload } from './manifest.ts';
 import { LAB_NODES, labNode, type LabNode } from './nodes.ts';
@@ -19,7 +22,7 @@ import {
   agentSocket,
   CGROUP_ROOT,
   DNS_RECORDS_FILE,
-  KUBE_DIR,
+  KUBECONFIG_FILE,
   LAB_DIR,
   LOG_DIR,
   podLogFile,
@@ -105,13 +108,20 @@ function podsOf(workload: Workload, nodes: readonly LabNode[], createdAt: Date):
 }
 
 /**
- * The lab's control loop, standing in for the API server, scheduler and
- * kubelet of both nodes: builds the network, starts the agents, places the
- * manifests' pods, wires them through tycho-cni, runs their containers and
- * keeps their readiness (and the cluster DNS zone) current.
+ * The lab's control loop, standing in for the scheduler and the kubelet of
+ * both nodes: builds the network, starts the lab's Kubernetes API server and
+ * the agents, places the manifests' pods, wires them through tycho-cni, runs
+ * their containers and keeps their readiness (in the API, with the Services'
+ * EndpointSlices, and in the cluster DNS zone) current.
  */
 export class LabSupervisor {
-  private readonly store = new DirectoryKubeStore(KUBE_DIR);
+  private kubeApi: LabKubeApiServer | undefined;
+  private writer: LabClusterWriter | undefined;
+  /** The Node and Pod objects last written, which the lab's DNS records are built from. */
+  private readonly nodeObjects: V1Node[] = [];
+  private readonly podObjects = new Map<string, V1Pod>();
+  /** Each Service's EndpointSlices last written, to delete those that go away. */
+  private readonly slicesByService = new Map<string, string[]>();
   private readonly startedAt = new Date();
   private manifests: LabManifests | undefined;
   private services: V1Service[] = [];
@@ -134,14 +144,16 @@ export class LabSupervisor {
     this.opts.log(`[lab] ${line}`);
   }
 
-  /** The manifests' policies into the KubeStore, as `tycho policy apply` would: all or none (a PolicyError names file, object, path). */
-  private applyPolicies(policies: readonly PolicyObject[]): void {
+  /** The manifests' policies into the API, as `tycho policy apply` would: all or none (a PolicyError names file, object, path). */
+  private applyPolicies(writer: LabClusterWriter, policies: readonly PolicyObject[]): void {
     if (policies.length === 0) return;
     const files = [...new Set(policies.map((policy) => policy.file))];
-    const result = this.store.policies.apply(
-      files.map((file) => ({ file, objects: policies.filter((policy) => policy.file === file).map(({ file: _file, ...object }) => object) })),
-    );
-    this.log(`applied ${result.results.length} network ${result.results.length === 1 ? 'policy' : 'policies'} (policy revision ${result.revision})`);
+    const parsed = files.flatMap((file) => parsePolicies(policies.filter((policy) => policy.file === file).map(({ file: _file, ...object }) => object), { file }));
+    for (const policy of parsed) {
+      const source = policy.source as DesiredObject;
+      writer.put({ ...source, metadata: { ...source.metadata, ...(policy.ref.namespace ? { namespace: policy.ref.namespace } : {}) } });
+    }
+    this.log(`applied ${parsed.length} network ${parsed.length === 1 ? 'policy' : 'policies'}`);
   }
 
   /** Builds and starts the lab; on failure removes everything it made and rethrows. */
@@ -166,20 +178,36 @@ export class LabSupervisor {
     mkdirSync(LOG_DIR, { recursive: true });
     this.publishNow();
 
+    this.services = allocateLabServices(manifests.services);
     this.log('building network namespaces (underlay, nodes, world)');
     await buildTopology();
     ensureCgroup(CGROUP_ROOT);
+    for (const node of LAB_NODES) ensureCgroup(join(CGROUP_ROOT, node.name));
+
+    this.log(`starting the Kubernetes API server (the lab's kube-apiserver double) on 127.0.0.1:6443`);
+    this.kubeApi = new LabKubeApiServer((line) => this.log(line), () => this.schedulePublish());
+    await this.kubeApi.start();
+    // client-node (and the writer built on it) is loaded only here: importing it costs every `tycho` command ~0.5 s.
+    const [{ KubeConfig }, { createLabClusterWriter }] = await Promise.all([import('@kubernetes/client-node'), import('./labClusterWriter.ts')]);
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(KUBECONFIG_FILE);
+    const writer = createLabClusterWriter(kubeConfig, (line) => this.log(line));
+    this.writer = writer;
+    await writer.applyCustomResourceDefinitions();
+    for (const namespace of ['default', 'kube-system', ...manifests.namespaces]) writer.put(namespaceObject(namespace));
     for (const node of LAB_NODES) {
-      ensureCgroup(join(CGROUP_ROOT, node.name));
-      this.store.put('nodes', nodeObject(node, this.startedAt));
+      const object = nodeObject(node, this.startedAt);
+      this.nodeObjects.push(object);
+      writer.put(object);
     }
-    this.services = allocateLabServices(manifests.services);
     // kubelet's clusterDNS: pods ask the kube-dns ClusterIP, which the socket
     // load-balancer (bpf_sock.c on the node's cgroup) sends to a DNS pod.
     const clusterDns = clusterDnsAddress(this.services);
     this.nameservers = clusterDns ? [clusterDns] : [];
-    for (const service of this.services) this.store.put('services', service);
-    this.applyPolicies(manifests.policies);
+    for (const service of this.services) writer.put(service);
+    this.applyPolicies(writer, manifests.policies);
+    this.writeEndpointSlices();
+    await writer.flushed();
     this.startWorld();
 
     this.log(`starting agents on ${LAB_NODES.map((n) => n.name).join(', ')}`);
@@ -280,12 +308,14 @@ export class LabSupervisor {
       this.log(`${podKey(pod)} ${status.ready ? 'ready' : 'not ready'}: ${status.detail}`);
     });
     run.child = child;
+    this.putPod(pod);
     child.on('exit', (code, signal) => {
       if (run.child !== child) return;
       run.child = undefined;
       this.setContainerReady(pod, run, false);
       if (this.stopping) return;
       run.restarts++;
+      this.putPod(pod);
       const delay = Math.min(MAX_RESTART_DELAY_MS, 1000 * 2 ** Math.min(run.restarts - 1, 4));
       this.log(`${podKey(pod)} container ${run.container.name} exited (${signal ?? `code ${code}`}); restart ${run.restarts} in ${delay} ms (log: ${podLogFile(pod.namespace, pod.name)})`);
       setTimeout(() => this.runContainer(pod, run), delay);
@@ -296,9 +326,10 @@ export class LabSupervisor {
     const wasReady = podReady(pod);
     run.ready = ready;
     const nowReady = podReady(pod);
+    if (wasReady !== nowReady) pod.readySince = new Date();
+    this.putPod(pod);
     if (wasReady !== nowReady) {
-      pod.readySince = new Date();
-      this.putPod(pod);
+      this.writeEndpointSlices();
       this.writeDnsRecords();
     }
     this.schedulePublish();
@@ -306,12 +337,9 @@ export class LabSupervisor {
 
   private putPod(pod: LabPod): void {
     if (this.stopping) return;
-    this.store.put(
-      'pods',
-      podObject({
+    const object = podObject({
         namespace: pod.namespace,
         name: pod.name,
-        uid: pod.uid,
         labels: pod.labels,
         ownerRef: pod.ownerRef,
         spec: pod.workload.podSpec,
@@ -320,16 +348,44 @@ export class LabSupervisor {
         podIP: pod.sandbox?.ip,
         phase: pod.containers.some((c) => c.child) ? 'Running' : 'Pending',
         ready: podReady(pod),
+        containers:
+          pod.containers.length > 0
+            ? pod.containers.map((run) => ({ name: run.container.name, image: run.container.image ?? '', running: run.child !== undefined, ready: run.ready, restarts: run.restarts }))
+            : pod.workload.podSpec.containers.map((container) => ({ name: container.name, image: container.image ?? '', running: false, ready: false, restarts: 0 })),
         createdAt: pod.createdAt,
         readySince: pod.readySince,
-      }),
-    );
+      });
+    this.podObjects.set(podKey(pod), object);
+    this.writer?.put(object);
   }
 
-  /** Service names as @tycho/services answers them, from the pods and nodes in the store; none if the model cannot be built (logged). */
+  /** Every Service's EndpointSlices from the pods as they are now, as the EndpointSlice controller keeps them. */
+  private writeEndpointSlices(): void {
+    const writer = this.writer;
+    if (this.stopping || !writer) return;
+    const pods = [...this.podObjects.values()];
+    for (const service of this.services) {
+      const key = `${service.metadata?.namespace}/${service.metadata?.name}`;
+      let slices;
+      try {
+        slices = endpointSlicesForService(service, pods);
+      } catch (err) {
+        this.log(`cannot build the EndpointSlices of Service ${key}: ${(err as Error).message}`);
+        continue;
+      }
+      const names = slices.map((slice) => slice.metadata?.name ?? '');
+      for (const gone of (this.slicesByService.get(key) ?? []).filter((name) => !names.includes(name))) {
+        writer.remove({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: gone, namespace: service.metadata?.namespace } });
+      }
+      for (const slice of slices) writer.put(slice);
+      this.slicesByService.set(key, names);
+    }
+  }
+
+  /** Service names as @tycho/services answers them, from the pods and nodes the lab wrote; none if the model cannot be built (logged). */
   private serviceDnsRecords(): Record<string, string[]> {
     try {
-      return labServiceDnsRecords({ services: this.services, pods: this.store.listPods(), nodes: this.store.listNodes() });
+      return labServiceDnsRecords({ services: this.services, pods: [...this.podObjects.values()], nodes: this.nodeObjects });
     } catch (err) {
       this.log(`cannot build the service DNS records: ${(err as Error).message}`);
       return {};
@@ -416,6 +472,8 @@ export class LabSupervisor {
     });
     await Promise.all([this.api?.stop(), this.prometheus?.stop()]);
     await Promise.all(this.agents.map((agent) => agent.stop()));
+    this.writer?.close();
+    await this.kubeApi?.stop();
     if (this.world) await stopChild(this.world, 1000);
     try {
       await killCgroupTree(CGROUP_ROOT);

@@ -50,7 +50,7 @@ async function buildWorld(): Promise<void> {
 /**
  * Builds the lab network, entirely inside namespaces it creates:
  *
- *   tycho-underlay: bridge br0 (172.18.0.0/24, L2 only)
+ *   tycho-underlay: bridge br0 (172.18.0.0/24), 172.18.0.1 on it for the API server and Prometheus
  *     ├─ node-1 ⇄ tycho-node-1 eth0 172.18.0.2   routes 10.244.1.0/24 via .3, RFC 5737 and default via .100
  *     ├─ node-2 ⇄ tycho-node-2 eth0 172.18.0.3   routes 10.244.0.0/24 via .2, RFC 5737 and default via .100
  *     └─ world  ⇄ tycho-world  eth0 172.18.0.100, world hosts on lo; pod CIDRs via the nodes
@@ -60,6 +60,7 @@ async function buildWorld(): Promise<void> {
 export async function buildTopology(): Promise<void> {
   await addNetns(UNDERLAY.netns);
   await ip(['link', 'add', UNDERLAY.bridge, 'type', 'bridge'], UNDERLAY.netns);
+  await ip(['addr', 'add', `${UNDERLAY.gateway}/${UNDERLAY.prefixLength}`, 'dev', UNDERLAY.bridge], UNDERLAY.netns);
   await ip(['link', 'set', UNDERLAY.bridge, 'up'], UNDERLAY.netns);
   for (const node of LAB_NODES) await buildNode(node);
   await buildWorld();

@@ -11,7 +11,7 @@ import {
 } from './backendSelection.ts';
 import { buildServiceModel } from './serviceModel.ts';
 import { compileServiceMaps } from './serviceMaps.ts';
-import { labNodes, labPod, svc } from './testObjects.ts';
+import { labNodes, labPod, svc, withSlices } from './testObjects.ts';
 
 /** A deterministic stand-in for Math.random: cycles through the given values. */
 function sequence(...values: number[]): () => number {
@@ -25,7 +25,7 @@ const pods = [
 ];
 
 function indexFor(spec: Parameters<typeof svc>[1], node = 'tycho-node-1', podList = pods) {
-  const model = buildServiceModel({ services: [svc('web', { clusterIP: '10.96.0.80', selector: { app: 'web' }, ...spec })], pods: podList, nodes: labNodes });
+  const model = buildServiceModel(withSlices({ services: [svc('web', { clusterIP: '10.96.0.80', selector: { app: 'web' }, ...spec })], pods: podList, nodes: labNodes }));
   return { model, index: indexServiceMaps(compileServiceMaps(model, node, { algorithm: 'maglev', maglevTableSize: 251 })) };
 }
 

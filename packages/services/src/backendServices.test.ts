@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BackendServiceIndex } from './backendServices.ts';
 import { buildServiceModel } from './serviceModel.ts';
-import { labNodes, labPod, seedPods, seedServices, svc } from './testObjects.ts';
+import { labNodes, labPod, seedPods, seedServices, svc, withSlices } from './testObjects.ts';
 
 describe('BackendServiceIndex', () => {
-  const model = buildServiceModel({ services: seedServices(), pods: seedPods(), nodes: labNodes });
+  const model = buildServiceModel(withSlices({ services: seedServices(), pods: seedPods(), nodes: labNodes }));
   const index = new BackendServiceIndex(model);
 
   it('names the service whose frontends have the backend, per port and protocol', () => {
@@ -22,14 +22,14 @@ describe('BackendServiceIndex', () => {
 
   it('names nothing for a backend two services share', () => {
     const pod = labPod('shared-1', { labels: { app: 'shared' }, ip: '10.244.0.40', node: 'tycho-node-1', ports: [{ containerPort: 8080 }] });
-    const shared = buildServiceModel({
+    const shared = buildServiceModel(withSlices({
       services: [
         svc('one', { selector: { app: 'shared' }, ports: [{ port: 80, targetPort: 8080 }] }),
         svc('two', { selector: { app: 'shared' }, ports: [{ port: 81, targetPort: 8080 }] }),
       ],
       pods: [pod],
       nodes: labNodes,
-    });
+    }));
     expect(new BackendServiceIndex(shared).serviceOf('10.244.0.40', 8080, 'TCP')).toBeUndefined();
   });
 });

@@ -7,6 +7,16 @@ export {
   type AddressAllocation,
   type AddressAllocationOptions,
 } from './addressAllocation.ts';
+export {
+  endpointSlicesForService,
+  endpointSlicesFromPods,
+  endpointsByService,
+  slicePortOf,
+  SERVICE_NAME_LABEL,
+  MANAGED_BY_LABEL,
+  ENDPOINTSLICE_CONTROLLER,
+  type SliceEndpoint,
+} from './endpointSlices.ts';
 export { podEndpoint, serviceNode, selectorMatches, resolveTargetPort, type PodEndpoint, type ServiceNode } from './podEndpoints.ts';
 export { allocateIds, type IdAllocation } from './idAllocation.ts';
 export {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { diffServiceModels } from './serviceDiff.ts';
 import { buildServiceModel, type ServiceModel } from './serviceModel.ts';
-import { labNodes, labPod, seedPods, seedServices } from './testObjects.ts';
+import { labNodes, labPod, seedPods, seedServices, withSlices } from './testObjects.ts';
 
 const build = (pods = seedPods(), previous?: ServiceModel, services = seedServices()) =>
-  buildServiceModel({ services, pods, nodes: labNodes }, previous ? { previous } : {});
+  buildServiceModel(withSlices({ services, pods, nodes: labNodes }), previous ? { previous } : {});
 
 describe('diffServiceModels', () => {
   it('reports nothing between two builds of the same objects', () => {

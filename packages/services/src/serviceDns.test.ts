@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { resolveServiceName, serviceDnsRecords } from './serviceDns.ts';
 import { buildServiceModel } from './serviceModel.ts';
-import { labNodes, labPod, seedPods, seedServices } from './testObjects.ts';
+import { labNodes, labPod, seedPods, seedServices, withSlices } from './testObjects.ts';
 
 describe('serviceDnsRecords', () => {
-  const model = buildServiceModel({
+  const model = buildServiceModel(withSlices({
     services: seedServices(),
     pods: [
       ...seedPods(),
@@ -12,7 +12,7 @@ describe('serviceDnsRecords', () => {
       labPod('echo-b-2', { labels: { name: 'echo-b' }, node: 'tycho-node-1', ip: '10.244.0.41', ready: false }),
     ],
     nodes: labNodes,
-  });
+  }));
   const records = serviceDnsRecords(model);
 
   it('answers the ClusterIP for normal services', () => {
@@ -27,7 +27,7 @@ describe('serviceDnsRecords', () => {
   });
 
   it('answers a headless service without ready pods with no address rather than not at all', () => {
-    const empty = serviceDnsRecords(buildServiceModel({ services: seedServices(), pods: [], nodes: labNodes }));
+    const empty = serviceDnsRecords(buildServiceModel(withSlices({ services: seedServices(), pods: [], nodes: labNodes })));
     expect(empty['echo-b-headless.default.svc.cluster.local']).toEqual([]);
   });
 

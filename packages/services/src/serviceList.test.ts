@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildServiceModel } from './serviceModel.ts';
 import { formatServiceList, serviceListRows, type ServiceListRow } from './serviceList.ts';
-import { labNodes, labPod, seedPods, seedServices, svc } from './testObjects.ts';
+import { labNodes, labPod, seedPods, seedServices, svc, withSlices } from './testObjects.ts';
 
 describe('formatServiceList', () => {
   it("prints the seed's table exactly", () => {
@@ -42,7 +42,7 @@ describe('formatServiceList', () => {
 
 describe('serviceListRows', () => {
   it("lists node 1's frontends of the seed services, telling kube-dns's UDP and TCP apart", () => {
-    const model = buildServiceModel({ services: seedServices(), pods: seedPods(), nodes: labNodes });
+    const model = buildServiceModel(withSlices({ services: seedServices(), pods: seedPods(), nodes: labNodes }));
     const ip = (name: string) => model.services.find((s) => s.name === name)?.clusterIP as string;
     const frontend = (text: string) => text.padEnd(Math.max(20, `${ip('echo-a')}:8080`.length + 3, `${ip('echo-b')}:8080`.length + 3));
     const table = formatServiceList(serviceListRows(model, 'tycho-node-1'));
@@ -63,11 +63,11 @@ describe('serviceListRows', () => {
   });
 
   it('shows only the local backend of an externalTrafficPolicy Local NodePort, and none on a node without one', () => {
-    const model = buildServiceModel({
+    const model = buildServiceModel(withSlices({
       services: [svc('np', { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'np' }, ports: [{ port: 80, nodePort: 30080 }] })],
       pods: [labPod('np-1', { labels: { app: 'np' }, node: 'tycho-node-2', ip: '10.244.1.9' })],
       nodes: labNodes,
-    });
+    }));
     const nodePortBackends = (node: string) =>
       serviceListRows(model, node)
         .filter((row) => row.type === 'NodePort')

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { buildServiceModel, type ServiceModel } from './serviceModel.ts';
 import { compileServiceMaps, diffServiceMaps, serviceMapKeyString, serviceMapOps, type ServiceMapEntries } from './serviceMaps.ts';
-import { labNodes, labPod, seedPods, seedServices, svc } from './testObjects.ts';
+import { labNodes, labPod, seedPods, seedServices, svc, withSlices } from './testObjects.ts';
 
 const seedModel = (pods = seedPods(), previous?: ServiceModel) =>
-  buildServiceModel({ services: seedServices(), pods, nodes: labNodes }, previous ? { previous } : {});
+  buildServiceModel(withSlices({ services: seedServices(), pods, nodes: labNodes }), previous ? { previous } : {});
 
 function entriesAt(maps: ServiceMapEntries, address: string, port: number): string[] {
   return maps.services
@@ -43,21 +43,21 @@ describe('compileServiceMaps', () => {
   });
 
   it('writes count 0 for a frontend without ready backends, so the datapath refuses it', () => {
-    const model = buildServiceModel({ services: [svc('idle', { clusterIP: '10.96.0.50', selector: { app: 'none' }, ports: [{ port: 80 }] })], pods: [], nodes: labNodes });
+    const model = buildServiceModel(withSlices({ services: [svc('idle', { clusterIP: '10.96.0.50', selector: { app: 'none' }, ports: [{ port: 80 }] })], pods: [], nodes: labNodes }));
     expect(entriesAt(compileServiceMaps(model, 'tycho-node-1'), '10.96.0.50', 80)).toEqual([
       `10.96.0.50:80/TCP/external#0 backend=0 count=0 revnat=1`,
     ]);
   });
 
   it('splits externalTrafficPolicy Local frontends into node-local external and cluster-wide internal entries', () => {
-    const model = buildServiceModel({
+    const model = buildServiceModel(withSlices({
       services: [svc('np', { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'np' }, ports: [{ port: 80, nodePort: 30080 }] })],
       pods: [
         labPod('np-1', { labels: { app: 'np' }, node: 'tycho-node-1', ip: '10.244.0.9' }),
         labPod('np-2', { labels: { app: 'np' }, node: 'tycho-node-2', ip: '10.244.1.9' }),
       ],
       nodes: labNodes,
-    });
+    }));
     const maps = compileServiceMaps(model, 'tycho-node-2');
     const [first, second] = model.backends;
     const frontend = maps.services.filter((e) => e.key.address === '0.0.0.0');
@@ -72,11 +72,11 @@ describe('compileServiceMaps', () => {
   });
 
   it('puts the ClientIP affinity timeout on the frontend entry', () => {
-    const model = buildServiceModel({
+    const model = buildServiceModel(withSlices({
       services: [svc('s', { clusterIP: '10.96.0.60', selector: { app: 's' }, sessionAffinity: 'ClientIP', ports: [{ port: 80 }] })],
       pods: [labPod('s-1', { labels: { app: 's' }, node: 'tycho-node-1', ip: '10.244.0.9' })],
       nodes: labNodes,
-    });
+    }));
     const [frontendEntry, slot] = compileServiceMaps(model, 'tycho-node-1').services;
     expect(frontendEntry?.value).toMatchObject({ affinityTimeoutSeconds: 10800, flags: { sessionAffinity: true } });
     expect(slot?.value.affinityTimeoutSeconds).toBe(0);
@@ -134,7 +134,7 @@ describe('diffServiceMaps', () => {
 
   it('removes every entry of a deleted service, and upserts every entry of a new one', () => {
     const before = seedModel();
-    const after = buildServiceModel({ services: seedServices().filter((s) => s.metadata?.name !== 'echo-a'), pods: seedPods(), nodes: labNodes }, { previous: before });
+    const after = buildServiceModel(withSlices({ services: seedServices().filter((s) => s.metadata?.name !== 'echo-a'), pods: seedPods(), nodes: labNodes }), { previous: before });
     const echoA = before.frontends.find((f) => f.serviceName === 'echo-a');
     const diff = diffServiceMaps(compileServiceMaps(before, 'tycho-node-1'), compileServiceMaps(after, 'tycho-node-1'));
     expect(diff.services.delete.map((k) => `${k.address}:${k.port}#${k.backendSlot}`)).toEqual([`${echoA?.address}:8080#0`, `${echoA?.address}:8080#1`]);

@@ -1,8 +1,9 @@
+import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { buildServiceModel, externalBackends, nodeFrontends, type Frontend, type ServiceModel } from './serviceModel.ts';
-import { labNodes, labPod, seedPods, seedServices, svc } from './testObjects.ts';
+import { labNodes, labPod, seedPods, seedServices, svc, withSlices } from './testObjects.ts';
 
-const seedModel = () => buildServiceModel({ services: seedServices(), pods: seedPods(), nodes: labNodes });
+const seedModel = () => buildServiceModel(withSlices({ services: seedServices(), pods: seedPods(), nodes: labNodes }));
 
 function frontendsOf(model: ServiceModel, name: string): { type: string; at: string; node: string | undefined; backends: string[] }[] {
   return model.frontends
@@ -60,7 +61,7 @@ describe('buildServiceModel on the seed manifests', () => {
   });
 
   it('gives the same model for the same objects in any order', () => {
-    const reversed = buildServiceModel({ services: seedServices().reverse(), pods: seedPods().reverse(), nodes: [...labNodes].reverse() });
+    const reversed = buildServiceModel(withSlices({ services: seedServices().reverse(), pods: seedPods().reverse(), nodes: [...labNodes].reverse() }));
     expect(reversed).toEqual(seedModel());
   });
 });
@@ -69,7 +70,7 @@ describe('buildServiceModel backends', () => {
   const web = svc('web', { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' as never }] });
 
   it('uses only ready pods of the same namespace that the selector picks', () => {
-    const model = buildServiceModel({
+    const model = buildServiceModel(withSlices({
       services: [web],
       pods: [
         labPod('web-1', { labels: { app: 'web' }, node: 'tycho-node-1', ip: '10.244.0.5', ports: [{ name: 'http', containerPort: 8080 }] }),
@@ -78,12 +79,12 @@ describe('buildServiceModel backends', () => {
         labPod('api-1', { labels: { app: 'api' }, node: 'tycho-node-1', ip: '10.244.0.8', ports: [{ name: 'http', containerPort: 8080 }] }),
       ],
       nodes: labNodes,
-    });
+    }));
     expect(model.frontends[0]?.backends.map((b) => b.podName)).toEqual(['web-1']);
   });
 
   it('resolves a named targetPort per pod, and leaves out pods without that port', () => {
-    const model = buildServiceModel({
+    const model = buildServiceModel(withSlices({
       services: [web],
       pods: [
         labPod('web-1', { labels: { app: 'web' }, node: 'tycho-node-1', ip: '10.244.0.5', ports: [{ name: 'http', containerPort: 8080 }] }),
@@ -92,28 +93,75 @@ describe('buildServiceModel backends', () => {
         labPod('web-4', { labels: { app: 'web' }, node: 'tycho-node-2', ip: '10.244.1.7', ports: [{ name: 'http', containerPort: 8080, protocol: 'UDP' }] }),
       ],
       nodes: labNodes,
-    });
+    }));
     expect(model.frontends[0]?.backends.map((b) => `${b.address}:${b.port}`)).toEqual(['10.244.0.5:8080', '10.244.1.5:9090']);
   });
 
   it('serves each of several ports with its own frontends and target ports', () => {
-    const model = buildServiceModel({
+    const model = buildServiceModel(withSlices({
       services: [svc('multi', { selector: { app: 'm' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }, { name: 'metrics', port: 9100 }] })],
       pods: [labPod('m-1', { labels: { app: 'm' }, node: 'tycho-node-1', ip: '10.244.0.5' })],
       nodes: labNodes,
-    });
+    }));
     expect(model.frontends.map((f) => `${f.portName} ${f.port} -> ${f.backends[0]?.port}`)).toEqual(['http 80 -> 8080', 'metrics 9100 -> 9100']);
   });
 
   it('ignores pods that have no IP yet', () => {
     const pod = labPod('web-1', { labels: { app: 'web' }, node: 'tycho-node-1', ip: '10.244.0.5' });
     delete pod.status?.podIP;
-    expect(buildServiceModel({ services: [web], pods: [pod], nodes: labNodes }).frontends[0]?.backends).toEqual([]);
+    expect(buildServiceModel(withSlices({ services: [web], pods: [pod], nodes: labNodes })).frontends[0]?.backends).toEqual([]);
   });
 
   it('rejects a pod whose IP is not IPv4, naming the pod', () => {
     const pod = labPod('web-1', { labels: { app: 'web' }, node: 'tycho-node-1', ip: '10.244.0' });
-    expect(() => buildServiceModel({ services: [web], pods: [pod], nodes: labNodes })).toThrow("Pod default/web-1: status.podIP: '10.244.0' is not an IPv4 address");
+    expect(() => buildServiceModel(withSlices({ services: [web], pods: [pod], nodes: labNodes }))).toThrow("Pod default/web-1: status.podIP: '10.244.0' is not an IPv4 address");
+  });
+});
+
+describe('buildServiceModel backends from EndpointSlices', () => {
+  const external = svc('external-db', { clusterIP: '10.96.0.70', ports: [{ name: 'sql', port: 5432 }] });
+  const slice = (name: string, endpoints: V1EndpointSlice['endpoints'], ports: V1EndpointSlice['ports'] = [{ name: 'sql', port: 15432, protocol: 'TCP' }]): V1EndpointSlice => ({
+    metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': 'external-db' } },
+    addressType: 'IPv4',
+    endpoints,
+    ports,
+  });
+
+  it('serves a selector-less Service from its hand-made slices, not from pods', () => {
+    const model = buildServiceModel({
+      services: [external],
+      endpointSlices: [
+        slice('external-db-1', [{ addresses: ['192.168.10.5'] }, { addresses: ['192.168.10.6'], conditions: { ready: true }, nodeName: 'tycho-node-2' }]),
+        slice('external-db-2', [{ addresses: ['192.168.10.7'], conditions: { ready: false } }]),
+      ],
+      nodes: labNodes,
+    });
+    expect(frontendsOf(model, 'external-db')).toEqual([
+      { type: 'ClusterIP', at: '10.96.0.70:5432/TCP', node: undefined, backends: ['192.168.10.5:15432', '192.168.10.6:15432'] },
+    ]);
+    expect(model.services[0]?.readyPods).toEqual([
+      { name: '192.168.10.5', ip: '192.168.10.5', nodeName: undefined },
+      { name: '192.168.10.6', ip: '192.168.10.6', nodeName: 'tycho-node-2' },
+    ]);
+  });
+
+  it('takes a slice port by the service port name and protocol, and skips slices of other services and address types', () => {
+    const model = buildServiceModel({
+      services: [external],
+      endpointSlices: [
+        slice('external-db-udp', [{ addresses: ['192.168.10.8'] }], [{ name: 'sql', port: 15432, protocol: 'UDP' }]),
+        { ...slice('external-db-v6', [{ addresses: ['fd00::8'] }]), addressType: 'IPv6' },
+        { ...slice('other', [{ addresses: ['192.168.10.9'] }]), metadata: { name: 'other', namespace: 'default', labels: { 'kubernetes.io/service-name': 'other' } } },
+      ],
+      nodes: labNodes,
+    });
+    expect(model.frontends[0]?.backends).toEqual([]);
+  });
+
+  it('rejects an address that is not IPv4 in an IPv4 slice, naming the slice', () => {
+    expect(() => buildServiceModel({ services: [external], endpointSlices: [slice('external-db-1', [{ addresses: ['192.168.10'] }])], nodes: labNodes })).toThrow(
+      "EndpointSlice default/external-db-1: endpoints[0].addresses[0]: '192.168.10' is not an IPv4 address",
+    );
   });
 });
 
@@ -124,11 +172,11 @@ describe('buildServiceModel service kinds', () => {
   ];
 
   it('adds a frontend per external IP and one on the LoadBalancer address, next to ClusterIP and NodePort', () => {
-    const model = buildServiceModel({
+    const model = buildServiceModel(withSlices({
       services: [svc('lb', { type: 'LoadBalancer', selector: { app: 'lb' }, externalIPs: ['192.0.2.50'], ports: [{ port: 80, nodePort: 30080 }] })],
       pods,
       nodes: labNodes,
-    });
+    }));
     const lbIP = model.services[0]?.loadBalancerIP;
     expect(model.frontends.map((f) => `${f.type} ${f.address}:${f.port}`)).toEqual([
       `ClusterIP ${model.services[0]?.clusterIP}:80`,
@@ -141,11 +189,11 @@ describe('buildServiceModel service kinds', () => {
   });
 
   it('marks NodePort, ExternalIPs and LoadBalancer frontends local under externalTrafficPolicy Local, and picks per node', () => {
-    const model = buildServiceModel({
+    const model = buildServiceModel(withSlices({
       services: [svc('lb', { type: 'LoadBalancer', selector: { app: 'lb' }, externalTrafficPolicy: 'Local', externalIPs: ['192.0.2.50'], ports: [{ port: 80 }] })],
       pods,
       nodes: labNodes,
-    });
+    }));
     expect(model.frontends.map((f) => [f.type, f.externalTrafficLocal])).toEqual([
       ['ClusterIP', false],
       ['NodePort', true],
@@ -161,11 +209,11 @@ describe('buildServiceModel service kinds', () => {
   });
 
   it('carries ClientIP session affinity onto every frontend of the service', () => {
-    const model = buildServiceModel({
+    const model = buildServiceModel(withSlices({
       services: [svc('s', { type: 'NodePort', selector: { app: 'lb' }, sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 30 } }, ports: [{ port: 80 }] })],
       pods,
       nodes: labNodes,
-    });
+    }));
     expect(model.frontends.map((f) => f.sessionAffinity)).toEqual(Array(4).fill({ timeoutSeconds: 30 }));
   });
 
@@ -177,16 +225,16 @@ describe('buildServiceModel service kinds', () => {
 
   it('refuses two services on the same address, port and protocol', () => {
     expect(() =>
-      buildServiceModel({
+      buildServiceModel(withSlices({
         services: [svc('a', { externalIPs: ['192.0.2.50'], ports: [{ port: 80 }] }), svc('b', { externalIPs: ['192.0.2.50'], ports: [{ port: 80 }] })],
         pods: [],
         nodes: labNodes,
-      }),
+      })),
     ).toThrow('Service default/b: spec.externalIPs: ExternalIPs frontend 192.0.2.50:80/TCP is already the ExternalIPs frontend of Service default/a');
   });
 
   it('refuses the same service twice', () => {
-    expect(() => buildServiceModel({ services: [svc('a', {}), svc('a', {})], pods: [], nodes: labNodes })).toThrow(
+    expect(() => buildServiceModel(withSlices({ services: [svc('a', {}), svc('a', {})], pods: [], nodes: labNodes }))).toThrow(
       'Service default/a: metadata.name: the same service is listed twice',
     );
   });
@@ -197,7 +245,7 @@ describe('buildServiceModel ids', () => {
     const first = seedModel();
     const idOf = (model: ServiceModel, at: string) => model.frontends.find((f) => `${f.address}:${f.port}/${f.protocol}` === at)?.id;
     const extra = svc('aaa', { selector: { name: 'echo-a' }, ports: [{ port: 9999 }] });
-    const second = buildServiceModel({ services: [extra, ...seedServices()], pods: seedPods(), nodes: labNodes }, { previous: first });
+    const second = buildServiceModel(withSlices({ services: [extra, ...seedServices()], pods: seedPods(), nodes: labNodes }), { previous: first });
     for (const frontend of first.frontends) expect(idOf(second, `${frontend.address}:${frontend.port}/${frontend.protocol}`)).toBe(frontend.id);
     expect(second.frontends.find((f) => f.serviceName === 'aaa')?.id).toBe(first.frontends.length + 1);
     expect(second.backends.filter((b) => first.backends.some((o) => o.id === b.id && o.address === b.address))).toHaveLength(first.backends.length);
@@ -207,8 +255,8 @@ describe('buildServiceModel ids', () => {
   it('does not hand a removed frontend id straight to a new frontend', () => {
     const first = seedModel();
     const withoutEchoA = seedServices().filter((s) => s.metadata?.name !== 'echo-a');
-    const second = buildServiceModel({ services: withoutEchoA, pods: seedPods(), nodes: labNodes }, { previous: first });
-    const third = buildServiceModel({ services: [...withoutEchoA, svc('new', { ports: [{ port: 1 }] })], pods: seedPods(), nodes: labNodes }, { previous: second });
+    const second = buildServiceModel(withSlices({ services: withoutEchoA, pods: seedPods(), nodes: labNodes }), { previous: first });
+    const third = buildServiceModel(withSlices({ services: [...withoutEchoA, svc('new', { ports: [{ port: 1 }] })], pods: seedPods(), nodes: labNodes }), { previous: second });
     const removedId = first.frontends.find((f) => f.serviceName === 'echo-a')?.id;
     expect(third.frontends.find((f) => f.serviceName === 'new')?.id).not.toBe(removedId);
   });

@@ -1,8 +1,9 @@
-import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { allocateServiceAddresses, type AddressAllocation, type AddressAllocationOptions } from './addressAllocation.ts';
 import { allocateIds, type IdAllocation } from './idAllocation.ts';
 import { compareIpv4, compareText } from './ipv4.ts';
-import { podEndpoint, resolveTargetPort, selectorMatches, serviceNode, type PodEndpoint, type ServiceNode } from './podEndpoints.ts';
+import { endpointsByService, slicePortOf, type SliceEndpoint } from './endpointSlices.ts';
+import { serviceNode, type ServiceNode } from './podEndpoints.ts';
 import { parseServiceSpec, ServiceError, serviceRef, type L4Protocol, type ServiceSpec } from './serviceSpec.ts';
 
 /** Frontend kinds, named as `cilium service list` names them. */
@@ -52,12 +53,12 @@ export interface Frontend {
   readonly backends: readonly FrontendBackend[];
 }
 
-/** A service as Tycho serves it: the validated spec with addresses filled in, and its ready pods. */
+/** A service as Tycho serves it: the validated spec with addresses filled in, and its ready endpoints. */
 export interface ResolvedService extends ServiceSpec {
   /** IPv4 address, or 'None' for a headless service. */
   readonly clusterIP: string;
   readonly headless: boolean;
-  /** Ready pods the selector picks, by IP (what DNS answers for a headless service). */
+  /** Ready endpoints of its EndpointSlices, by IP (what DNS answers for a headless service). */
   readonly readyPods: readonly { readonly name: string; readonly ip: string; readonly nodeName: string | undefined }[];
 }
 
@@ -77,7 +78,8 @@ export interface ServiceModel {
 
 export interface ServiceModelInput {
   readonly services: readonly V1Service[];
-  readonly pods: readonly V1Pod[];
+  /** Backends come from these (label `kubernetes.io/service-name`), not from pod selectors. */
+  readonly endpointSlices: readonly V1EndpointSlice[];
   readonly nodes: readonly V1Node[];
 }
 
@@ -98,19 +100,19 @@ export function backendKey(backend: Pick<Backend, 'address' | 'port' | 'protocol
 
 type UnnumberedFrontend = Omit<Frontend, 'id' | 'backends'> & { backends: Omit<FrontendBackend, 'id'>[] };
 
-function frontendsOf(service: ResolvedService, selected: readonly PodEndpoint[], nodes: readonly ServiceNode[]): UnnumberedFrontend[] {
+function frontendsOf(service: ResolvedService, endpoints: readonly SliceEndpoint[], nodes: readonly ServiceNode[]): UnnumberedFrontend[] {
   if (service.headless) return [];
   const out: UnnumberedFrontend[] = [];
   for (const port of service.ports) {
-    const backends = selected
-      .flatMap((pod) => {
-        const target = resolveTargetPort(port, pod);
+    const backends = endpoints
+      .flatMap((endpoint) => {
+        const target = slicePortOf(endpoint, port);
         return target === undefined
           ? []
-          : [{ address: pod.ip, port: target, protocol: port.protocol, namespace: pod.namespace, podName: pod.name, nodeName: pod.nodeName }];
+          : [{ address: endpoint.ip, port: target, protocol: port.protocol, namespace: service.namespace, podName: endpoint.name, nodeName: endpoint.nodeName }];
       })
       .sort((a, b) => compareIpv4(a.address, b.address) || a.port - b.port);
-    const base = {
+  const base = {
       namespace: service.namespace,
       serviceName: service.name,
       portName: port.name,
@@ -139,33 +141,13 @@ function frontendsOf(service: ResolvedService, selected: readonly PodEndpoint[],
 }
 
 /**
- * Finds the ready pods of a namespace that a service selector picks, through
- * an index by label, so that each service looks only at pods that carry at
- * least one of its labels (10,000 services over thousands of pods stay cheap).
- */
-function readyPodSelector(pods: readonly PodEndpoint[]): (namespace: string, selector: Readonly<Record<string, string>> | undefined) => PodEndpoint[] {
-  const byLabel = new Map<string, PodEndpoint[]>();
-  for (const pod of pods) {
-    if (!pod.ready) continue;
-    for (const [key, value] of Object.entries(pod.labels)) {
-      const indexKey = `${pod.namespace}\0${key}=${value}`;
-      (byLabel.get(indexKey) ?? byLabel.set(indexKey, []).get(indexKey))?.push(pod);
-    }
-  }
-  return (namespace, selector) => {
-    const first = Object.entries(selector ?? {})[0];
-    if (!first) return [];
-    return (byLabel.get(`${namespace}\0${first[0]}=${first[1]}`) ?? []).filter((pod) => selectorMatches(selector, pod.labels));
-  };
-}
-
-/**
  * Builds the cluster's services as the datapath serves them, from Service,
- * Pod and Node objects: validates each service (`ServiceError` names the
+ * EndpointSlice and Node objects: validates each service (`ServiceError` names the
  * field), fills in missing ClusterIPs, node ports and LoadBalancer addresses,
  * lists every frontend (ClusterIP; NodePort on 0.0.0.0 and on each node
- * InternalIP; each external IP; the LoadBalancer address) with the ready pods
- * its selector picks as backends (named target ports resolved per pod), and
+ * InternalIP; each external IP; the LoadBalancer address) with the ready
+ * endpoints of its slices as backends (the slice port of the same name and
+ * protocol gives the target port), and
  * numbers frontends and backends. Two services claiming the same
  * address:port/protocol is an error. Deterministic: the same objects give the
  * same model, in any order; with `previous`, ids and addresses stay put.
@@ -179,25 +161,24 @@ export function buildServiceModel(input: ServiceModelInput, options: ServiceMode
     seen.add(ref);
   }
   const { specs, allocation } = allocateServiceAddresses(parsed, { ...options, previous: options.previous?.addresses });
-  const pods = input.pods.map(podEndpoint).filter((pod): pod is PodEndpoint => pod !== undefined);
+  const endpoints = endpointsByService(input.endpointSlices);
   const nodes = input.nodes
     .map(serviceNode)
     .filter((node): node is ServiceNode => node !== undefined)
     .sort((a, b) => compareText(a.name, b.name));
 
-  const selectPods = readyPodSelector(pods);
-  const selectedPods = new Map<string, PodEndpoint[]>();
+  const readyEndpoints = new Map<string, SliceEndpoint[]>();
   const services: ResolvedService[] = specs
     .map((spec) => {
       const clusterIP = spec.clusterIP as string;
-      const selected = selectPods(spec.namespace, spec.selector).sort((a, b) => compareIpv4(a.ip, b.ip) || compareText(a.name, b.name));
-      selectedPods.set(serviceRef(spec), selected);
-      const readyPods = selected.map((pod) => ({ name: pod.name, ip: pod.ip, nodeName: pod.nodeName }));
+      const ready = (endpoints.get(serviceRef(spec)) ?? []).filter((endpoint) => endpoint.ready).sort((a, b) => compareIpv4(a.ip, b.ip) || compareText(a.name, b.name));
+      readyEndpoints.set(serviceRef(spec), ready);
+      const readyPods = ready.map((endpoint) => ({ name: endpoint.name, ip: endpoint.ip, nodeName: endpoint.nodeName }));
       return { ...spec, clusterIP, headless: clusterIP === 'None', readyPods };
     })
     .sort((a, b) => compareText(serviceRef(a), serviceRef(b)));
 
-  const unnumbered = services.flatMap((service) => frontendsOf(service, selectedPods.get(serviceRef(service)) ?? [], nodes));
+  const unnumbered = services.flatMap((service) => frontendsOf(service, readyEndpoints.get(serviceRef(service)) ?? [], nodes));
   unnumbered.sort(
     (a, b) =>
       compareText(`${a.namespace}/${a.serviceName}`, `${b.namespace}/${b.serviceName}`) ||

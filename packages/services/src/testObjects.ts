@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadAllYaml, type V1Deployment, type V1Node, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { loadAllYaml, type V1Deployment, type V1EndpointSlice, type V1Node, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { endpointSlicesFromPods } from './endpointSlices.ts';
 
 /** Small Kubernetes objects for the service tests, shaped as the lab writes them (docs/contracts.md). */
 
@@ -90,4 +91,9 @@ export function seedServices(): V1Service[] {
 
 export function svc(name: string, spec: V1Service['spec'], namespace = 'default'): V1Service {
   return { metadata: { name, namespace }, spec };
+}
+
+/** A model input from services and pods, with the EndpointSlices Kubernetes' controller would write for them. */
+export function withSlices(input: { services: V1Service[]; pods: V1Pod[]; nodes: V1Node[] }): { services: V1Service[]; endpointSlices: V1EndpointSlice[]; nodes: V1Node[] } {
+  return { services: input.services, endpointSlices: endpointSlicesFromPods(input.services, input.pods), nodes: input.nodes };
 }
